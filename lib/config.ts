@@ -1,0 +1,143 @@
+/**
+ * The environment, read in one place.
+ *
+ * `config()` reads `process.env` on first use, validates it, freezes the result and hands the same
+ * object to every later caller. A missing required value fails at once with a message that names the
+ * variable: a Lambda that cannot find its table should die at cold start with a clear log line, not
+ * write to a table called `undefined` on the first request. There are no placeholder defaults; the
+ * only defaults are tuning knobs whose default is the value we would choose in production
+ * (documented in docs/configuration.md).
+ *
+ * `AWS_ENDPOINT_URL` is deliberately NOT read here: the AWS SDK for JavaScript v3 honours it (and
+ * `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_DYNAMODB`) natively, which is how the local stack points
+ * the real clients at its emulator without any vend-specific code path.
+ */
+
+/** Log levels accepted by Powertools Logger. */
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+
+const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'];
+
+/** Everything vend reads from its environment. Frozen once built. */
+export interface Config {
+  readonly region: string;
+  readonly tables: {
+    /** `VEND_ENTITLEMENTS_TABLE` */
+    readonly entitlements: string;
+    /** `VEND_AUDIT_TABLE` */
+    readonly audit: string;
+    /** `VEND_REQUESTS_TABLE` */
+    readonly requests: string;
+  };
+  /** Present only when both `VEND_OIDC_ISSUER` and `VEND_OIDC_AUDIENCE` are set; see {@link requireOidc}. */
+  readonly oidc: { readonly issuer: string; readonly audience: string } | undefined;
+  readonly sts: {
+    /** Total time budget for one AssumeRole including retries (`VEND_STS_DEADLINE_MS`). */
+    readonly deadlineMs: number;
+    /** Base of the full-jitter backoff (`VEND_STS_BASE_DELAY_MS`). */
+    readonly baseDelayMs: number;
+  };
+  /** Entitlement read cache TTL; 0 disables the cache (`VEND_ENTITLEMENT_CACHE_TTL_MS`). */
+  readonly entitlementCacheTtlMs: number;
+  readonly logLevel: LogLevel;
+}
+
+/** Thrown when the environment is missing or has a malformed value. Names the variable, never its value. */
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function required(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) {
+    throw new ConfigurationError(`Missing required environment variable ${name} (see docs/configuration.md)`);
+  }
+  return value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) {
+    throw new ConfigurationError(`${name} must be a whole number of milliseconds`);
+  }
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigurationError(`${name} must be between ${min} and ${max}`);
+  }
+  return value;
+}
+
+/**
+ * Parses the log level alone. Kept separate from {@link loadConfig} so the logger can start even
+ * when a required value is missing: the configuration error itself must be loggable.
+ */
+export function logLevelFromEnv(env: Env = process.env): LogLevel {
+  const raw = (env.VEND_LOG_LEVEL ?? 'INFO').trim().toUpperCase();
+  return (LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LogLevel) : 'INFO';
+}
+
+/**
+ * Builds a {@link Config} from an environment. Pure: tests pass their own record.
+ *
+ * @example
+ * const cfg = loadConfig({ AWS_REGION: 'eu-west-1', VEND_ENTITLEMENTS_TABLE: 'e', VEND_AUDIT_TABLE: 'a', VEND_REQUESTS_TABLE: 'r' });
+ * cfg.tables.audit; // 'a'
+ */
+export function loadConfig(env: Env): Config {
+  const issuer = env.VEND_OIDC_ISSUER?.trim();
+  const audience = env.VEND_OIDC_AUDIENCE?.trim();
+  if (Boolean(issuer) !== Boolean(audience)) {
+    throw new ConfigurationError('VEND_OIDC_ISSUER and VEND_OIDC_AUDIENCE must be set together');
+  }
+  const cfg: Config = {
+    // Lambda always sets AWS_REGION; AWS_DEFAULT_REGION is what CLI-style environments set.
+    region: env.AWS_REGION?.trim() || required(env, 'AWS_DEFAULT_REGION'),
+    tables: {
+      entitlements: required(env, 'VEND_ENTITLEMENTS_TABLE'),
+      audit: required(env, 'VEND_AUDIT_TABLE'),
+      requests: required(env, 'VEND_REQUESTS_TABLE'),
+    },
+    oidc: issuer && audience ? { issuer, audience } : undefined,
+    sts: {
+      // API Gateway gives an integration 30 s; vend answers well inside that so the caller sees a
+      // 503 with Retry-After instead of a gateway timeout.
+      deadlineMs: integer(env, 'VEND_STS_DEADLINE_MS', 5000, 100, 25_000),
+      baseDelayMs: integer(env, 'VEND_STS_BASE_DELAY_MS', 100, 1, 5000),
+    },
+    // Off by default: revoking an entitlement should take effect on the next request.
+    entitlementCacheTtlMs: integer(env, 'VEND_ENTITLEMENT_CACHE_TTL_MS', 0, 0, 300_000),
+    logLevel: logLevelFromEnv(env),
+  };
+  return deepFreeze(cfg);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child && typeof child === 'object') deepFreeze(child);
+  }
+  return Object.freeze(value);
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration: read from `process.env` on first call, then the same frozen object. */
+export function config(): Config {
+  cached ??= loadConfig(process.env);
+  return cached;
+}
+
+/** The OIDC settings, or a {@link ConfigurationError} for functions that need them and lack them. */
+export function requireOidc(cfg: Config = config()): { issuer: string; audience: string } {
+  if (!cfg.oidc) {
+    throw new ConfigurationError(
+      'Missing required environment variables VEND_OIDC_ISSUER and VEND_OIDC_AUDIENCE (see docs/configuration.md)',
+    );
+  }
+  return cfg.oidc;
+}

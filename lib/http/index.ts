@@ -1,0 +1,96 @@
+/**
+ * The HTTP chain every vend function shares: `withHttp(handler, options)`.
+ *
+ * Order (before → handler → after/onError in reverse):
+ * 1. {@link problemErrors}: request id, timing; on the way out JSON + `Cache-Control: no-store` on
+ *    success, RFC 9457 problem+json on any error, one allow-listed access log line.
+ * 2. @middy/http-header-normalizer: header names lower-cased, so `content-type` is one key.
+ * 3. {@link bodyLimit}: 413 before parsing; base64 bodies decoded.
+ * 4. {@link jsonBody} (only with a `schema`): content type, middy's JSON parser, schema validation.
+ * 5. the handler: gets the typed body and returns `{ statusCode?, body?, headers? }`.
+ */
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { LogFields, VendLog } from '../log';
+import {
+  bodyLimit,
+  DEFAULT_BODY_LIMIT_BYTES,
+  type HttpResult,
+  jsonBody,
+  problemErrors,
+  requestState,
+} from './middlewares';
+import type { BodyValidator } from './validate';
+
+export { DEFAULT_BODY_LIMIT_BYTES, type HttpResult } from './middlewares';
+export { PROBLEM_TYPE_BASE, problemResponse, problemType, toProblem } from './problem';
+export { type BodyValidator, compileBodySchema } from './validate';
+
+/** What a handler wrapped by {@link withHttp} receives. */
+export interface HttpRequest<TBody, TEvent extends APIGatewayProxyEventV2 = APIGatewayProxyEventV2> {
+  /** The API Gateway event (payload 2.0), header names lower-cased. Its `body` is the parsed body. */
+  event: TEvent;
+  /** The body, validated against the schema (`undefined` when the route has no schema). */
+  body: TBody;
+  /** API Gateway's request id (falls back to Lambda's); also returned as `X-Request-Id`. */
+  requestId: string;
+  context: Context;
+  /** Adds allow-listed identifiers to this request's access log line. */
+  annotate(fields: Pick<LogFields, 'callerId' | 'entitlement' | 'auditId'>): void;
+}
+
+/** Options of {@link withHttp}. */
+export interface HttpOptions<TBody> {
+  /** Route for logs, e.g. `POST /v1/service/credentials`. */
+  route: string;
+  /** Compiled once at module load with `compileBodySchema`. Omit for routes without a body. */
+  schema?: BodyValidator<TBody>;
+  /** Default {@link DEFAULT_BODY_LIMIT_BYTES} (64 KiB). */
+  bodyLimitBytes?: number;
+  /** Tests inject a recorder; default is the process log (lib/log.ts). */
+  log?: VendLog;
+}
+
+/** The Lambda handler {@link withHttp} returns. */
+export type HttpHandler<TEvent extends APIGatewayProxyEventV2 = APIGatewayProxyEventV2> = (
+  event: TEvent,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * Wraps a use-case handler in vend's HTTP chain.
+ *
+ * @example
+ * const body = compileBodySchema<VendBody>(vendBodySchema); // module scope: compiled once
+ * export const handler = withHttp(
+ *   async ({ body, event, annotate }) => {
+ *     annotate({ entitlement: body.entitlement });
+ *     return { body: await vend.run(callerFrom(event), body) };
+ *   },
+ *   { route: 'POST /v1/service/credentials', schema: body },
+ * );
+ */
+export function withHttp<TBody = undefined, TEvent extends APIGatewayProxyEventV2 = APIGatewayProxyEventV2>(
+  handler: (request: HttpRequest<TBody, TEvent>) => Promise<HttpResult>,
+  options: HttpOptions<TBody>,
+): HttpHandler<TEvent> {
+  const chain = middy<TEvent, HttpResult | APIGatewayProxyStructuredResultV2>();
+  chain.use(problemErrors({ route: options.route, log: options.log }));
+  chain.use(httpHeaderNormalizer());
+  chain.use(bodyLimit({ limitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES }));
+  if (options.schema) chain.use(jsonBody(options.schema));
+  chain.handler(async (event, context) => {
+    const state = requestState(event);
+    return handler({
+      event,
+      body: (options.schema ? event.body : undefined) as TBody,
+      requestId: state.requestId,
+      context,
+      annotate: (fields) => {
+        state.logFields = { ...state.logFields, ...fields };
+      },
+    });
+  });
+  return chain as unknown as HttpHandler<TEvent>;
+}
