@@ -45,6 +45,11 @@ export interface Policy {
   version: '2012-10-17' | '2008-10-17';
   id?: string;
   statements: Statement[];
+  /**
+   * The kind it was validated as (set by `parsePolicy`). `authorize` needs it for one rule: a role's
+   * trust policy must always allow, even in the same account, unlike other resource policies.
+   */
+  kind?: PolicyKind;
 }
 
 /** Request-context values. Keys are matched case-insensitively. Multi-valued keys are arrays. */
@@ -62,6 +67,10 @@ export interface PrincipalInfo {
   roleArn?: string;
   /** For `service`: e.g. `lambda.amazonaws.com`. */
   service?: string;
+  /** For web-identity / SAML callers: the provider a `Federated` principal names (ARN or OIDC host). */
+  federated?: string;
+  /** For S3 canonical-user grants: the canonical user ID a `CanonicalUser` principal names. */
+  canonicalUser?: string;
 }
 
 export interface AuthzRequest {
