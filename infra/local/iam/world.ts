@@ -1,0 +1,174 @@
+/**
+ * Loads the demo world (accounts, roles, managed policies, profiles) from the YAML files of a world
+ * directory. Every `*.yaml` file in the directory is read and merged, so a world can live in one
+ * file (infra/local/world/world.yaml) or be split per account. Policies are parsed with lib/iam on
+ * load: a typo fails at start instead of silently denying later.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parsePolicy } from '../../../lib/iam';
+import type { Policy } from '../../../lib/iam/types';
+
+/** A role of the world, policies parsed. */
+export interface WorldRole {
+  arn: string;
+  name: string;
+  account: string;
+  path: string;
+  /** `AROA` + 17 characters, derived from the ARN so it is stable across restarts. */
+  roleId: string;
+  description?: string;
+  maxSessionDuration: number;
+  tags: Record<string, string>;
+  trustPolicy: Policy;
+  identityPolicies: Policy[];
+}
+
+export interface WorldManagedPolicy {
+  arn: string;
+  /** Compact JSON of the document, as a session policy it counts toward the packed size. */
+  json: string;
+  policy: Policy;
+}
+
+export interface WorldProfile {
+  role: string;
+  sessionName: string;
+}
+
+export interface World {
+  accounts: Record<string, string>;
+  roles: Map<string, WorldRole>;
+  managedPolicies: Map<string, WorldManagedPolicy>;
+  profiles: Map<string, WorldProfile>;
+}
+
+/** The world files are wrong: names the file and the element. */
+export class WorldLoadError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WorldLoadError';
+  }
+}
+
+const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/((?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,64})$/;
+const POLICY_ARN = /^arn:aws:iam::(\d{12}|aws):policy\/[\w+=,.@/-]+$/;
+
+/** Stable role id: `AROA` + 17 characters of base32(sha256(arn)), like IAM's unique ids. */
+export function roleIdFor(arn: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const digest = createHash('sha256').update(`role:${arn}`).digest();
+  let id = 'AROA';
+  for (let i = 0; i < 17; i++) id += alphabet[digest[i]! % 32];
+  return id;
+}
+
+function asRecord(value: unknown, where: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new WorldLoadError(`${where}: expected a mapping`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function policyOf(doc: unknown, kind: 'identity' | 'trust', name: string, where: string): Policy {
+  try {
+    return parsePolicy(doc as never, kind, name);
+  } catch (err) {
+    const issues = (err as { issues?: Array<{ path: string; message: string }> }).issues;
+    const detail = issues?.map((i) => `${i.path}: ${i.message}`).join('; ') ?? (err as Error).message;
+    throw new WorldLoadError(`${where}: invalid ${kind} policy: ${detail}`, { cause: err });
+  }
+}
+
+function stringMap(value: unknown, where: string): Record<string, string> {
+  if (value === undefined) return {};
+  const rec = asRecord(value, where);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rec)) out[k] = String(v);
+  return out;
+}
+
+/** Reads and validates every `*.yaml` / `*.yml` file of `worldDir`. */
+export async function loadWorld(worldDir: string): Promise<World> {
+  const files = (await readdir(worldDir)).filter((f) => /\.ya?ml$/.test(f)).sort();
+  if (files.length === 0) throw new WorldLoadError(`${worldDir}: no world YAML files`);
+  const world: World = { accounts: {}, roles: new Map(), managedPolicies: new Map(), profiles: new Map() };
+  const rawProfiles: Array<[string, unknown, string]> = [];
+
+  for (const file of files) {
+    const where = join(worldDir, file);
+    let doc: unknown;
+    try {
+      doc = parseYaml(await readFile(where, 'utf8'));
+    } catch (err) {
+      throw new WorldLoadError(`${where}: not valid YAML`, { cause: err });
+    }
+    if (doc === null || doc === undefined) continue;
+    const top = asRecord(doc, where);
+    Object.assign(world.accounts, stringMap(top.accounts, `${where} accounts`));
+
+    for (const [i, raw] of ((top.managedPolicies as unknown[]) ?? []).entries()) {
+      const at = `${where} managedPolicies[${i}]`;
+      const mp = asRecord(raw, at);
+      const arn = String(mp.arn ?? '');
+      if (!POLICY_ARN.test(arn)) throw new WorldLoadError(`${at}: arn '${arn}' is not a policy ARN`);
+      const policy = policyOf(mp.document, 'identity', arn, at);
+      world.managedPolicies.set(arn, { arn, json: JSON.stringify(mp.document), policy });
+    }
+
+    for (const [i, raw] of ((top.roles as unknown[]) ?? []).entries()) {
+      const at = `${where} roles[${i}]`;
+      const r = asRecord(raw, at);
+      const arn = String(r.arn ?? '');
+      const m = ROLE_ARN.exec(arn);
+      if (!m) throw new WorldLoadError(`${at}: arn '${arn}' is not a role ARN`);
+      if (world.roles.has(arn)) throw new WorldLoadError(`${at}: role ${arn} is defined twice`);
+      const maxSessionDuration = Number(r.maxSessionDuration ?? 3600);
+      if (!Number.isInteger(maxSessionDuration) || maxSessionDuration < 3600 || maxSessionDuration > 43200) {
+        throw new WorldLoadError(`${at}: maxSessionDuration must be an integer in 3600..43200`);
+      }
+      const identityPolicies: Policy[] = [];
+      for (const [j, p] of ((r.policies as unknown[]) ?? []).entries()) {
+        const pr = asRecord(p, `${at} policies[${j}]`);
+        identityPolicies.push(
+          policyOf(pr.document, 'identity', String(pr.name ?? `inline-${j}`), `${at} policies[${j}]`),
+        );
+      }
+      for (const ref of (r.managedPolicyArns as unknown[]) ?? []) {
+        const mp = world.managedPolicies.get(String(ref));
+        if (!mp)
+          throw new WorldLoadError(
+            `${at}: managed policy ${String(ref)} is not defined (define it before the role)`,
+          );
+        identityPolicies.push(mp.policy);
+      }
+      world.roles.set(arn, {
+        arn,
+        account: m[1]!,
+        path: `/${m[2] ?? ''}`,
+        name: m[3]!,
+        roleId: roleIdFor(arn),
+        description: r.description === undefined ? undefined : String(r.description),
+        maxSessionDuration,
+        tags: stringMap(r.tags, `${at} tags`),
+        trustPolicy: policyOf(r.trustPolicy, 'trust', `${m[3]}-trust`, `${at} trustPolicy`),
+        identityPolicies,
+      });
+    }
+    for (const [name, raw] of Object.entries(asRecord(top.profiles ?? {}, `${where} profiles`))) {
+      rawProfiles.push([name, raw, `${where} profiles.${name}`]);
+    }
+  }
+
+  for (const [name, raw, at] of rawProfiles) {
+    const p = asRecord(raw, at);
+    const role = String(p.role ?? '');
+    if (!world.roles.has(role)) throw new WorldLoadError(`${at}: role ${role} is not defined`);
+    const sessionName = String(p.sessionName ?? name);
+    if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) throw new WorldLoadError(`${at}: invalid sessionName`);
+    world.profiles.set(name, { role, sessionName });
+  }
+  return world;
+}

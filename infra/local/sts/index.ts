@@ -1,0 +1,6 @@
+/** The local STS emulator (Query protocol): AssumeRole and GetCallerIdentity. */
+export { assumeRole, PACKED_BUDGET_BYTES, packedPolicyPercent } from './assume-role';
+export * from './errors';
+export { createStsHandler, type StsHandlerOptions } from './handler';
+export { parseQueryRequest, scalarList, structList } from './query';
+export { type AssumeRoleParams, readAssumeRoleParams } from './validate';
