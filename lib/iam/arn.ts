@@ -18,7 +18,7 @@ export interface ParsedArn {
  */
 export function parseArn(arn: string): ParsedArn | undefined {
   const parts = splitArn(arn);
-  if (!parts || parts[0] !== 'arn') return undefined;
+  if (parts?.[0] !== 'arn') return undefined;
   const [, partition, service, region, account, resource] = parts as [
     string,
     string,
@@ -75,12 +75,15 @@ export interface ArnMatcher {
 
 /**
  * Compiles an ArnLike pattern. Each of the six parts is matched on its own, so a `*` in the region
- * never swallows the account. A pattern without six parts (such as a bare `*`) is matched as a
- * plain wildcard over the whole value.
+ * never swallows the account. A pattern starting with `arn:` but without six parts matches nothing;
+ * any other pattern without six parts (such as a bare `*`) is a plain wildcard over the whole value.
  */
 export function compileArnPattern(parts: readonly PatternPart[]): ArnMatcher {
   const groups = splitArnParts(parts);
   if (!groups) {
+    // `arn:aws:iam::*` lacks parts: AWS compares part by part, so it cannot match a full ARN.
+    const first = parts[0];
+    if (typeof first === 'string' && first.startsWith('arn:')) return { test: () => false };
     const whole = compileGlob(parts);
     return { test: (arn) => whole.test(arn) };
   }
