@@ -118,10 +118,12 @@ export function s3ReadCeiling(): Record<string, unknown> {
 
 /** A parsed-shaped entitlement without going through parseEntitlement (no lib/iam needed). */
 export function entitlement(id: keyof ReturnType<typeof rawEntitlements>): Entitlement {
-  const raw = rawEntitlements()[id] as unknown as Entitlement;
+  const raw = rawEntitlements()[id] as unknown as Omit<Entitlement, 'principals'> & {
+    principals: Partial<Entitlement['principals']>;
+  };
   return {
-    defaultDurationSeconds: raw.maxDurationSeconds,
     ...raw,
-    principals: { roles: [], groups: [], ...raw.principals },
+    defaultDurationSeconds: raw.defaultDurationSeconds ?? raw.maxDurationSeconds,
+    principals: { roles: raw.principals.roles ?? [], groups: raw.principals.groups ?? [] },
   };
 }
