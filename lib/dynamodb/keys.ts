@@ -1,0 +1,148 @@
+/**
+ * THE key builder: every DynamoDB key vend writes or queries is built here, so prefixes such as
+ * `ENT#` live in exactly one file (Common Fate's `keys.*` pattern).
+ *
+ * All three tables use the same generic attribute names, `pk`/`sk` for the base table and
+ * `gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk` for up to two global secondary indexes, so an item's meaning
+ * lives in its key values, not in per-table attribute names (see ./tables.ts).
+ *
+ * Sort keys that order by time are `<ISO-8601 UTC time>#<id>`: ISO strings with a fixed `Z` suffix
+ * sort lexically in time order, and the id suffix keeps two records in the same millisecond apart.
+ */
+
+/** A base-table key. */
+export interface Key {
+  pk: string;
+  sk: string;
+}
+
+/** The key attributes an audit record carries: base key plus both index keys. */
+export interface AuditKeys extends Key {
+  gsi1pk: string;
+  gsi1sk: string;
+  gsi2pk: string;
+  gsi2sk: string;
+}
+
+/** The key attributes a request item carries. */
+export interface RequestKeys extends Key {
+  gsi1pk: string;
+  gsi1sk: string;
+  gsi2pk: string;
+  gsi2sk: string;
+}
+
+/** Index names, shared by the table definitions and the queries. */
+export const INDEX = {
+  /** Audit: by caller. Requests: by requester. */
+  gsi1: 'gsi1',
+  /** Audit: by entitlement. Requests: by status. */
+  gsi2: 'gsi2',
+} as const;
+
+const ENTITLEMENT_PREFIX = 'ENT#';
+const ENTITLEMENT_SK = 'ENTITLEMENT';
+const AUDIT_DAY_PREFIX = 'AUDIT#';
+const AUDIT_CALLER_PREFIX = 'AUDIT_CALLER#';
+const AUDIT_ENTITLEMENT_PREFIX = 'AUDIT_ENT#';
+const REQUEST_PREFIX = 'REQ#';
+const REQUEST_SK = 'REQUEST';
+const REQUESTER_PREFIX = 'REQUESTER#';
+const REQUEST_STATUS_PREFIX = 'REQ_STATUS#';
+
+/** `2026-11-29T10:15:00.000Z` → `2026-11-29`. Throws on anything that is not a UTC ISO time. */
+function utcDay(isoTime: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/.test(isoTime)) {
+    throw new Error(`keys: expected an ISO-8601 UTC time ending in Z, got "${isoTime.slice(0, 40)}"`);
+  }
+  return isoTime.slice(0, 10);
+}
+
+function timeOrdered(isoTime: string, id: string): string {
+  utcDay(isoTime);
+  return `${isoTime}#${id}`;
+}
+
+/**
+ * Key builders.
+ *
+ * @example
+ * keys.entitlement('prod-readonly');          // { pk: 'ENT#prod-readonly', sk: 'ENTITLEMENT' }
+ * keys.auditDay('2026-11-29');               // 'AUDIT#2026-11-29' (the partition to Query newest-first)
+ */
+export const keys = {
+  /** The one item holding an entitlement definition. */
+  entitlement(id: string): Key {
+    return { pk: ENTITLEMENT_PREFIX + id, sk: ENTITLEMENT_SK };
+  },
+  /** Whether a base-table key belongs to an entitlement item (for the list scan). */
+  isEntitlement(key: Partial<Key>): boolean {
+    return key.sk === ENTITLEMENT_SK && typeof key.pk === 'string' && key.pk.startsWith(ENTITLEMENT_PREFIX);
+  },
+
+  /**
+   * All keys of one audit record. Base table: one partition per UTC day, newest-first by sort key.
+   * GSI1: by caller id. GSI2: by entitlement (records without one go under `-`).
+   */
+  audit(record: { id: string; time: string; caller?: { id: string }; entitlement?: string }): AuditKeys {
+    const sk = timeOrdered(record.time, record.id);
+    return {
+      pk: keys.auditDay(utcDay(record.time)),
+      sk,
+      gsi1pk: keys.auditCaller(record.caller?.id ?? '-'),
+      gsi1sk: sk,
+      gsi2pk: keys.auditEntitlement(record.entitlement ?? '-'),
+      gsi2sk: sk,
+    };
+  },
+  /** Partition key of one UTC day of audit records (`yyyy-mm-dd`). */
+  auditDay(day: string): string {
+    return AUDIT_DAY_PREFIX + day;
+  },
+  /** GSI1 partition key of one caller's audit records. */
+  auditCaller(callerId: string): string {
+    return AUDIT_CALLER_PREFIX + callerId;
+  },
+  /** GSI2 partition key of one entitlement's audit records. */
+  auditEntitlement(entitlement: string): string {
+    return AUDIT_ENTITLEMENT_PREFIX + entitlement;
+  },
+  /**
+   * Sort-key bound for time-range queries: `sk BETWEEN timeBound(since) AND timeBound(until, true)`.
+   * `#` sorts before every id character and `~` after, so the bounds are inclusive of that instant.
+   */
+  timeBound(isoTime: string, upper = false): string {
+    utcDay(isoTime);
+    return `${isoTime}#${upper ? '~' : ''}`;
+  },
+
+  /**
+   * All keys of one access request. GSI1: by requester, newest first. GSI2: by status, newest first
+   * (status changes rewrite gsi2pk in the same conditional update that changes the status).
+   */
+  request(req: { id: string; createdAt: string; requesterId: string; status: string }): RequestKeys {
+    const sk = timeOrdered(req.createdAt, req.id);
+    return {
+      ...keys.requestItem(req.id),
+      gsi1pk: REQUESTER_PREFIX + req.requesterId,
+      gsi1sk: sk,
+      gsi2pk: keys.requestStatus(req.status),
+      gsi2sk: sk,
+    };
+  },
+  /** The base-table key of a request, for Get/Update by id. */
+  requestItem(id: string): Key {
+    return { pk: REQUEST_PREFIX + id, sk: REQUEST_SK };
+  },
+  /** GSI1 partition key of one requester's requests. */
+  requester(requesterId: string): string {
+    return REQUESTER_PREFIX + requesterId;
+  },
+  /** GSI2 partition key of the requests in one status. */
+  requestStatus(status: string): string {
+    return REQUEST_STATUS_PREFIX + status;
+  },
+} as const;
+
+/** Names of the key attributes, for condition expressions (`attribute_not_exists(pk)`). */
+export const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'] as const;
