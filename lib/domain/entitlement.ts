@@ -12,7 +12,7 @@ import {
   ROLE_CHAINING_MAX_SECONDS,
   SESSION_POLICY_MAX_CHARS,
 } from './limits';
-import { stsPolicyTextProblem } from './session-policy';
+import { hasPolicyVariable, stsPolicyTextProblem } from './session-policy';
 import type { ApprovalGate, BreakGlassGate, Caller, Entitlement, EntitlementPrincipals } from './types';
 
 export { ENTITLEMENT_ID, MIN_DURATION_SECONDS, ROLE_CHAINING_MAX_SECONDS } from './limits';
@@ -119,6 +119,11 @@ export function parseEntitlement(raw: unknown): Entitlement {
         first ? first.message : 'is not a valid session policy',
         { cause: e },
       );
+    }
+    const ceilingDoc = raw.ceiling as Record<string, unknown>;
+    if (ceilingDoc.Version !== '2012-10-17' && hasPolicyVariable(ceilingDoc)) {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: names IAM policy-variable syntax, not a template
+      fail('ceiling', 'uses ${…} policy variables, which need "Version": "2012-10-17"');
     }
     // Without a requested policy the ceiling is sent as the session policy, so it must fit STS too.
     const problem = stsPolicyTextProblem(JSON.stringify(raw.ceiling));

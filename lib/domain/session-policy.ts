@@ -97,6 +97,12 @@ export function buildSessionPolicy(input: SessionPolicyInput): SessionPolicy {
 
   const requestedDoc = toDocument(input.requested);
   const requested = parseRequested(requestedDoc);
+  if (requested.version !== '2012-10-17' && hasPolicyVariable(requestedDoc)) {
+    // The combined policy is sent as 2012-10-17 (the ceiling's Denies may rely on variables); a
+    // 2008-10-17 document's `${…}` is literal text, so sending it under 2012 would change its meaning.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: names IAM policy-variable syntax, not a template
+    throw new InvalidRequestError('policy uses ${…} policy variables: declare "Version": "2012-10-17"');
+  }
 
   let ceilingDenies: Record<string, unknown>[] = [];
   if (ceilingDoc !== undefined) {
@@ -131,7 +137,7 @@ export function buildSessionPolicy(input: SessionPolicyInput): SessionPolicy {
   const sids = new Set(own.map((s) => s.Sid).filter((x): x is string => typeof x === 'string'));
   const appended = ceilingDenies.map((s) => renameSid(s, sids));
   const doc = {
-    Version: requestedDoc.Version ?? '2012-10-17',
+    Version: '2012-10-17',
     Statement: [...own, ...appended],
   };
   const text = JSON.stringify(doc);
@@ -188,6 +194,14 @@ function refuseNegatedAllows(policy: Policy): void {
       violation,
     );
   }
+}
+
+/**
+ * True when a document contains a `${…}` policy variable anywhere (2008-10-17 treats it as text).
+ * @example `hasPolicyVariable({ Statement: [{ Resource: 'arn:aws:s3:::b/${aws:username}/*' }] }) // true`
+ */
+export function hasPolicyVariable(doc: unknown): boolean {
+  return JSON.stringify(doc).includes('${');
 }
 
 function rawStatements(doc: Record<string, unknown>): Record<string, unknown>[] {

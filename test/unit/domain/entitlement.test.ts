@@ -88,6 +88,17 @@ describe('parseEntitlement refuses at load, naming entitlement and field', () =>
       { ceiling: { Version: '2012-10-17', Statement: [{ Effect: 'Maybe' }] } },
       'ceiling',
     ],
+    [
+      'a ceiling with policy variables but no 2012-10-17 Version',
+      {
+        ceiling: {
+          Statement: [
+            { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/$' + '{aws:username}' },
+          ],
+        },
+      },
+      'ceiling',
+    ],
     ['a ceiling that is not an object', { ceiling: '{}' }, 'ceiling'],
     [
       'a session ARN as a principal role',

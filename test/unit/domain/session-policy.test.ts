@@ -127,6 +127,14 @@ describe('buildSessionPolicy with a requested policy inside the ceiling', () => 
     expect(buildSessionPolicy({ requested, ceiling }).policy).toContain('prod-artifacts/app/v1.2.3/*');
   });
 
+  it('sends Version 2012-10-17 for a requested policy that omitted it', () => {
+    const requested = { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `${BUCKET}/*` }] };
+
+    expect(
+      JSON.parse(buildSessionPolicy({ requested, ceiling: s3ReadCeiling() }).policy ?? '{}').Version,
+    ).toBe('2012-10-17');
+  });
+
   it('without a ceiling, still validates and sends the requested policy', () => {
     const requested = allow('s3:GetObject', `${BUCKET}/*`);
 
@@ -232,6 +240,17 @@ describe('buildSessionPolicy refuses', () => {
 
     expect(err.code).toBe('invalid_request');
     expect(err.detail).toMatch(/^policy is not a valid session policy: Statement/);
+  });
+
+  it('policy variables in a document without Version 2012-10-17 (their meaning would change)', () => {
+    const requested = {
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `${BUCKET}/\${aws:username}/*` }],
+    };
+
+    const err = refusal({ requested, ceiling: s3ReadCeiling() });
+
+    expect(err.code).toBe('invalid_request');
+    expect(err.detail).toMatch(/2012-10-17/);
   });
 
   it('a session policy with a Principal', () => {
