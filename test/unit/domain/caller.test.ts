@@ -1,5 +1,16 @@
-import { describe, expect, it } from 'vitest';
-import { callerFromEvent, callerId, callerLabel, parseGroups, roleNameOf } from '../../../lib/domain/caller';
+import type {
+  APIGatewayProxyEventV2WithIAMAuthorizer,
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+} from 'aws-lambda';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  type AuthorizerEvent,
+  callerFromEvent,
+  callerId,
+  callerLabel,
+  parseGroups,
+  roleNameOf,
+} from '../../../lib/domain/caller';
 import { UnauthenticatedError } from '../../../lib/domain/errors';
 import { ciService, eventFixture, ISSUER, person } from './world';
 
@@ -192,5 +203,12 @@ describe('callerId and callerLabel', () => {
 
   it('roleNameOf drops the path', () => {
     expect(roleNameOf('arn:aws:iam::111122223333:role/ops/team/Deploy')).toBe('Deploy');
+  });
+});
+
+describe('AuthorizerEvent', () => {
+  it('accepts the @types/aws-lambda HTTP API events (checked by tsc)', () => {
+    expectTypeOf<APIGatewayProxyEventV2WithIAMAuthorizer>().toExtend<AuthorizerEvent>();
+    expectTypeOf<APIGatewayProxyEventV2WithJWTAuthorizer>().toExtend<AuthorizerEvent>();
   });
 });
