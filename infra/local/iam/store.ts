@@ -130,6 +130,20 @@ export class IamStore {
     });
   }
 
+  /** Mints a long-term `AKIA` key for an IAM user of the world (AssumeRole from it is not chaining). */
+  mintUserKey(userArn: string): KeyRecord {
+    const user = this.world.users.get(userArn);
+    if (!user) throw new UnknownPrincipalError(`no user ${userArn} in the world`);
+    const key: KeyRecord = {
+      accessKeyId: newAccessKeyId('AKIA'),
+      secretAccessKey: newSecretAccessKey(),
+      principal: { type: 'user', arn: user.arn, account: user.account, userId: user.userId },
+    };
+    this.sessions.set(key.accessKeyId, { key, issuedAt: this.now().toISOString() });
+    this.saveState();
+    return key;
+  }
+
   /** Records a new session of `role` and returns its credentials. Persists when a state file is set. */
   issueSession(input: IssueSessionInput): KeyRecord {
     const now = this.now();
@@ -174,6 +188,7 @@ export class IamStore {
 
   /** Identity policies that apply to the holder of `key`. */
   identityPoliciesOf(key: KeyRecord): Policy[] {
+    if (key.principal.type === 'user') return this.world.users.get(key.principal.arn)?.identityPolicies ?? [];
     return this.roleOfKey(key)?.identityPolicies ?? [];
   }
 
@@ -213,6 +228,7 @@ export class IamStore {
   principalContext(key: KeyRecord, now: Date = this.now()): RequestContext {
     const p = key.principal;
     const role = this.roleOfKey(key);
+    const user = p.type === 'user' ? this.world.users.get(p.arn) : undefined;
     const ctx: RequestContext = {
       'aws:PrincipalArn': p.roleArn ?? p.arn,
       'aws:PrincipalAccount': p.account,
@@ -222,7 +238,8 @@ export class IamStore {
       'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
       'aws:SecureTransport': 'true',
     };
-    const tags = { ...(role?.tags ?? {}), ...(p.sessionTags ?? {}) };
+    if (user) ctx['aws:username'] = user.name;
+    const tags = { ...(role?.tags ?? user?.tags ?? {}), ...(p.sessionTags ?? {}) };
     for (const [k, v] of Object.entries(tags)) ctx[`aws:PrincipalTag/${k}`] = v;
     if (p.sourceIdentity !== undefined) ctx['aws:SourceIdentity'] = p.sourceIdentity;
     const issuedAt = this.sessions.get(key.accessKeyId)?.issuedAt;

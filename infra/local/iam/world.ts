@@ -26,6 +26,17 @@ export interface WorldRole {
   identityPolicies: Policy[];
 }
 
+/** An IAM user: long-term `AKIA` keys are minted for it by the store (tests, hand trials). */
+export interface WorldUser {
+  arn: string;
+  name: string;
+  account: string;
+  /** `AIDA` + 17 characters, derived from the ARN. */
+  userId: string;
+  tags: Record<string, string>;
+  identityPolicies: Policy[];
+}
+
 export interface WorldManagedPolicy {
   arn: string;
   /** Compact JSON of the document, as a session policy it counts toward the packed size. */
@@ -41,6 +52,7 @@ export interface WorldProfile {
 export interface World {
   accounts: Record<string, string>;
   roles: Map<string, WorldRole>;
+  users: Map<string, WorldUser>;
   managedPolicies: Map<string, WorldManagedPolicy>;
   profiles: Map<string, WorldProfile>;
 }
@@ -53,14 +65,24 @@ export class WorldLoadError extends Error {
   }
 }
 
+const USER_ARN = /^arn:aws:iam::(\d{12}):user\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
 const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/((?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,64})$/;
 const POLICY_ARN = /^arn:aws:iam::(\d{12}|aws):policy\/[\w+=,.@/-]+$/;
 
 /** Stable role id: `AROA` + 17 characters of base32(sha256(arn)), like IAM's unique ids. */
 export function roleIdFor(arn: string): string {
+  return uniqueId('AROA', `role:${arn}`);
+}
+
+/** Stable user id: `AIDA` + 17 characters. */
+export function userIdFor(arn: string): string {
+  return uniqueId('AIDA', `user:${arn}`);
+}
+
+function uniqueId(prefix: string, seed: string): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const digest = createHash('sha256').update(`role:${arn}`).digest();
-  let id = 'AROA';
+  const digest = createHash('sha256').update(seed).digest();
+  let id = prefix;
   for (let i = 0; i < 17; i++) id += alphabet[digest[i]! % 32];
   return id;
 }
@@ -94,7 +116,13 @@ function stringMap(value: unknown, where: string): Record<string, string> {
 export async function loadWorld(worldDir: string): Promise<World> {
   const files = (await readdir(worldDir)).filter((f) => /\.ya?ml$/.test(f)).sort();
   if (files.length === 0) throw new WorldLoadError(`${worldDir}: no world YAML files`);
-  const world: World = { accounts: {}, roles: new Map(), managedPolicies: new Map(), profiles: new Map() };
+  const world: World = {
+    accounts: {},
+    roles: new Map(),
+    users: new Map(),
+    managedPolicies: new Map(),
+    profiles: new Map(),
+  };
   const rawProfiles: Array<[string, unknown, string]> = [];
 
   for (const file of files) {
@@ -154,6 +182,28 @@ export async function loadWorld(worldDir: string): Promise<World> {
         maxSessionDuration,
         tags: stringMap(r.tags, `${at} tags`),
         trustPolicy: policyOf(r.trustPolicy, 'trust', `${m[3]}-trust`, `${at} trustPolicy`),
+        identityPolicies,
+      });
+    }
+    for (const [i, raw] of ((top.users as unknown[]) ?? []).entries()) {
+      const at = `${where} users[${i}]`;
+      const u = asRecord(raw, at);
+      const arn = String(u.arn ?? '');
+      const m = USER_ARN.exec(arn);
+      if (!m) throw new WorldLoadError(`${at}: arn '${arn}' is not a user ARN`);
+      const identityPolicies: Policy[] = [];
+      for (const [j, p] of ((u.policies as unknown[]) ?? []).entries()) {
+        const pr = asRecord(p, `${at} policies[${j}]`);
+        identityPolicies.push(
+          policyOf(pr.document, 'identity', String(pr.name ?? `inline-${j}`), `${at} policies[${j}]`),
+        );
+      }
+      world.users.set(arn, {
+        arn,
+        account: m[1]!,
+        name: m[2]!,
+        userId: userIdFor(arn),
+        tags: stringMap(u.tags, `${at} tags`),
         identityPolicies,
       });
     }
