@@ -1,12 +1,20 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables are literal ${…} text, not templates
 import { describe, expect, it } from 'vitest';
-import { evaluatePolicySet } from '../../../lib/iam';
 import type { RequestContext } from '../../../lib/iam';
+import { evaluatePolicySet } from '../../../lib/iam';
 import { policy, request } from './helpers';
 
 /** True when an Allow statement with this Condition applies to a request with this context. */
 function holds(condition: Record<string, unknown>, context: RequestContext, version = '2012-10-17'): boolean {
-  const p = policy('identity', [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: condition }], 'p', version);
-  return evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::b/k', { context })).decision === 'Allow';
+  const p = policy(
+    'identity',
+    [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: condition }],
+    'p',
+    version,
+  );
+  return (
+    evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::b/k', { context })).decision === 'Allow'
+  );
 }
 
 describe('string operators', () => {
@@ -143,7 +151,12 @@ describe('numeric operators', () => {
   });
 
   it('accepts numbers in the policy document', () => {
-    expect(holds({ NumericLessThanEquals: { 'aws:MultiFactorAuthAge': 3600 } }, { 'aws:MultiFactorAuthAge': '120' })).toBe(true);
+    expect(
+      holds(
+        { NumericLessThanEquals: { 'aws:MultiFactorAuthAge': 3600 } },
+        { 'aws:MultiFactorAuthAge': '120' },
+      ),
+    ).toBe(true);
   });
 });
 
@@ -162,14 +175,18 @@ describe('date operators', () => {
     ['DateGreaterThan', '2026-01-01T00:00:00Z', String(Date.parse(now) / 1000), true],
     ['DateLessThan', '2026-12-01T00:00:00Z', 'not a date', false],
   ])('%s %s with context %s is %s', (op, policyValue, contextValue, expected) => {
-    expect(holds({ [op]: { 'aws:CurrentTime': policyValue } }, { 'aws:CurrentTime': contextValue })).toBe(expected);
+    expect(holds({ [op]: { 'aws:CurrentTime': policyValue } }, { 'aws:CurrentTime': contextValue })).toBe(
+      expected,
+    );
   });
 });
 
 describe('Bool and BinaryEquals', () => {
   it('Bool compares true/false case-insensitively', () => {
     expect(holds({ Bool: { 'aws:SecureTransport': true } }, { 'aws:SecureTransport': 'TRUE' })).toBe(true);
-    expect(holds({ Bool: { 'aws:SecureTransport': 'true' } }, { 'aws:SecureTransport': 'false' })).toBe(false);
+    expect(holds({ Bool: { 'aws:SecureTransport': 'true' } }, { 'aws:SecureTransport': 'false' })).toBe(
+      false,
+    );
     expect(holds({ Bool: { 'aws:SecureTransport': 'true' } }, {})).toBe(false);
   });
 
@@ -209,7 +226,9 @@ describe('ARN operators', () => {
   it('ArnLike and ArnEquals compare part by part with wildcards', () => {
     const ctx = { 'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/CICDDeployRole' };
     expect(holds({ ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/CICD*' } }, ctx)).toBe(true);
-    expect(holds({ ArnEquals: { 'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/CICDDeployRole' } }, ctx)).toBe(true);
+    expect(
+      holds({ ArnEquals: { 'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/CICDDeployRole' } }, ctx),
+    ).toBe(true);
     expect(holds({ ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:user/*' } }, ctx)).toBe(false);
   });
 
@@ -244,7 +263,9 @@ describe('policy variables in condition values', () => {
   });
 
   it('keeps substituted values literal in StringLike, and escapes ${*} ${?} ${$} as literals', () => {
-    expect(holds({ StringLike: { k: 'a-${aws:username}' } }, { 'aws:username': '*', k: 'a-anything' })).toBe(false);
+    expect(holds({ StringLike: { k: 'a-${aws:username}' } }, { 'aws:username': '*', k: 'a-anything' })).toBe(
+      false,
+    );
     expect(holds({ StringLike: { k: 'a${*}b*' } }, { k: 'a*bzzz' })).toBe(true);
     expect(holds({ StringLike: { k: 'a${*}b*' } }, { k: 'axbzzz' })).toBe(false);
     expect(holds({ StringEquals: { k: 'p${$}q${?}' } }, { k: 'p$q?' })).toBe(true);

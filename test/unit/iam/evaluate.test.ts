@@ -1,6 +1,7 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables are literal ${…} text, not templates
 import { describe, expect, it } from 'vitest';
-import { authorize, evaluatePolicySet, principalMatches } from '../../../lib/iam';
 import type { PrincipalInfo } from '../../../lib/iam';
+import { authorize, evaluatePolicySet, principalMatches } from '../../../lib/iam';
 import { brokerSession, PROD, policy, prodSession, prodUser, request, SHARED } from './helpers';
 
 describe('evaluatePolicySet', () => {
@@ -46,7 +47,9 @@ describe('evaluatePolicySet', () => {
   });
 
   it('supports ? in actions', () => {
-    expect(evaluatePolicySet([identity], request('s3:ListBucket', 'arn:aws:s3:::data/x')).decision).toBe('Allow');
+    expect(evaluatePolicySet([identity], request('s3:ListBucket', 'arn:aws:s3:::data/x')).decision).toBe(
+      'Allow',
+    );
     expect(evaluatePolicySet([identity], request('s3:ListBuckets', 'arn:aws:s3:::data/x')).decision).toBe(
       'ImplicitDeny',
     );
@@ -60,56 +63,83 @@ describe('evaluatePolicySet', () => {
   });
 
   it('NotResource applies to every resource except the listed ones', () => {
-    const p = policy('identity', [{ Effect: 'Deny', Action: 's3:*', NotResource: ['arn:aws:s3:::ok', 'arn:aws:s3:::ok/*'] }]);
+    const p = policy('identity', [
+      { Effect: 'Deny', Action: 's3:*', NotResource: ['arn:aws:s3:::ok', 'arn:aws:s3:::ok/*'] },
+    ]);
 
-    expect(evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::other/k')).decision).toBe('ExplicitDeny');
-    expect(evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::ok/k')).decision).toBe('ImplicitDeny');
+    expect(evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::other/k')).decision).toBe(
+      'ExplicitDeny',
+    );
+    expect(evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::ok/k')).decision).toBe(
+      'ImplicitDeny',
+    );
   });
 
   it('substitutes policy variables in Resource', () => {
-    const p = policy('identity', [{ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::home/${aws:username}/*' }]);
+    const p = policy('identity', [
+      { Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::home/${aws:username}/*' },
+    ]);
     const ctx = { 'aws:username': 'dave' };
 
-    expect(evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::home/dave/x', { context: ctx })).decision).toBe(
-      'Allow',
-    );
-    expect(evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::home/erin/x', { context: ctx })).decision).toBe(
-      'ImplicitDeny',
-    );
+    expect(
+      evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::home/dave/x', { context: ctx })).decision,
+    ).toBe('Allow');
+    expect(
+      evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::home/erin/x', { context: ctx })).decision,
+    ).toBe('ImplicitDeny');
   });
 
   it('makes a Resource with a missing variable match nothing, and a default fill in', () => {
     const p = policy('identity', [
       { Effect: 'Allow', Action: 's3:*', Resource: ['arn:aws:s3:::home/${aws:username}/*'] },
-      { Effect: 'Allow', Action: 's3:*', Resource: ["arn:aws:s3:::team/${aws:PrincipalTag/team, 'shared'}/*"] },
+      {
+        Effect: 'Allow',
+        Action: 's3:*',
+        Resource: ["arn:aws:s3:::team/${aws:PrincipalTag/team, 'shared'}/*"],
+      },
     ]);
 
-    expect(evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::home//x')).decision).toBe('ImplicitDeny');
-    expect(evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::home/${aws:username}/x')).decision).toBe(
+    expect(evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::home//x')).decision).toBe(
       'ImplicitDeny',
     );
-    expect(evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::team/shared/x')).decision).toBe('Allow');
+    expect(
+      evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::home/${aws:username}/x')).decision,
+    ).toBe('ImplicitDeny');
+    expect(evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::team/shared/x')).decision).toBe(
+      'Allow',
+    );
   });
 
   it('keeps a substituted value literal: a username of * does not become a wildcard', () => {
-    const p = policy('identity', [{ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::home/${aws:username}' }]);
+    const p = policy('identity', [
+      { Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::home/${aws:username}' },
+    ]);
     const req = request('s3:GetObject', 'arn:aws:s3:::home/anyone', { context: { 'aws:username': '*' } });
 
     expect(evaluatePolicySet([p], req).decision).toBe('ImplicitDeny');
   });
 
   it('does not substitute in a 2008-10-17 policy', () => {
-    const p = policy('identity', [{ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::home/${aws:username}' }], 'old', '2008-10-17');
+    const p = policy(
+      'identity',
+      [{ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::home/${aws:username}' }],
+      'old',
+      '2008-10-17',
+    );
     const ctx = { 'aws:username': 'dave' };
 
-    expect(evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::home/dave', { context: ctx })).decision).toBe(
-      'ImplicitDeny',
-    );
+    expect(
+      evaluatePolicySet([p], request('s3:GetObject', 'arn:aws:s3:::home/dave', { context: ctx })).decision,
+    ).toBe('ImplicitDeny');
   });
 
   it('applies a trust policy only to the principals it names', () => {
     const trust = policy('trust', [
-      { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${SHARED}:role/vend-broker` }, Action: 'sts:AssumeRole' },
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${SHARED}:role/vend-broker` },
+        Action: 'sts:AssumeRole',
+      },
     ]);
     const req = request('sts:AssumeRole', `arn:aws:iam::${PROD}:role/ProdReadOnly`);
 
@@ -133,11 +163,17 @@ describe('evaluatePolicySet', () => {
 });
 
 describe('principalMatches', () => {
-  const service: PrincipalInfo = { type: 'service', arn: 'lambda.amazonaws.com', account: '', service: 'lambda.amazonaws.com' };
+  const service: PrincipalInfo = {
+    type: 'service',
+    arn: 'lambda.amazonaws.com',
+    account: '',
+    service: 'lambda.amazonaws.com',
+  };
   const anonymous: PrincipalInfo = { type: 'anonymous', arn: '*', account: '' };
 
   it('"*" matches everyone', () => {
-    for (const p of [brokerSession, prodUser, service, anonymous]) expect(principalMatches({ AWS: ['*'] }, p)).toBe(true);
+    for (const p of [brokerSession, prodUser, service, anonymous])
+      expect(principalMatches({ AWS: ['*'] }, p)).toBe(true);
   });
 
   it('an account ID or root ARN delegates to every principal of that account', () => {
@@ -155,7 +191,9 @@ describe('principalMatches', () => {
 
   it('a session ARN matches exactly that session', () => {
     expect(principalMatches({ AWS: [prodSession.arn] }, prodSession)).toBe(true);
-    expect(principalMatches({ AWS: [`arn:aws:sts::${PROD}:assumed-role/Deployer/other`] }, prodSession)).toBe(false);
+    expect(principalMatches({ AWS: [`arn:aws:sts::${PROD}:assumed-role/Deployer/other`] }, prodSession)).toBe(
+      false,
+    );
   });
 
   it('a user ARN matches that user only', () => {
@@ -171,7 +209,11 @@ describe('principalMatches', () => {
   });
 
   it('Federated and CanonicalUser compare to the matching PrincipalInfo fields', () => {
-    const oidc: PrincipalInfo = { ...anonymous, type: 'user', federated: 'token.actions.githubusercontent.com' };
+    const oidc: PrincipalInfo = {
+      ...anonymous,
+      type: 'user',
+      federated: 'token.actions.githubusercontent.com',
+    };
     expect(principalMatches({ Federated: ['token.actions.githubusercontent.com'] }, oidc)).toBe(true);
     expect(principalMatches({ Federated: ['accounts.google.com'] }, oidc)).toBe(false);
     expect(principalMatches({ CanonicalUser: ['abc'] }, { ...prodUser, canonicalUser: 'abc' })).toBe(true);
@@ -183,9 +225,9 @@ describe('authorize', () => {
   const bucket = 'arn:aws:s3:::prod-artifacts/build.zip';
   const get = request('s3:GetObject', bucket, { principal: prodSession });
   const allowS3 = policy('identity', [{ Sid: 'S3', Effect: 'Allow', Action: 's3:*', Resource: '*' }], 'id');
-  const allowGet = (kind: 'session' | 'identity' | 'scp', name = kind) =>
+  const allowGet = (kind: 'session' | 'identity' | 'scp', name: string = kind) =>
     policy(kind, [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }], name);
-  const denyGet = (kind: 'session' | 'identity' | 'scp', name = kind) =>
+  const denyGet = (kind: 'session' | 'identity' | 'scp', name: string = kind) =>
     policy(kind, [{ Sid: 'No', Effect: 'Deny', Action: 's3:GetObject', Resource: '*' }], name);
 
   it('allows through identity policies when nothing else is given', () => {
@@ -199,11 +241,18 @@ describe('authorize', () => {
   });
 
   it('denies implicitly without an identity Allow', () => {
-    expect(authorize({ identityPolicies: [] }, get)).toEqual({ decision: 'ImplicitDeny', matched: [], decidedBy: 'identity' });
+    expect(authorize({ identityPolicies: [] }, get)).toEqual({
+      decision: 'ImplicitDeny',
+      matched: [],
+      decidedBy: 'identity',
+    });
   });
 
   it('lets an explicit deny in a session policy win over every Allow', () => {
-    const result = authorize({ identityPolicies: [allowS3], sessionPolicies: [allowGet('session'), denyGet('session', 'sp2')] }, get);
+    const result = authorize(
+      { identityPolicies: [allowS3], sessionPolicies: [allowGet('session'), denyGet('session', 'sp2')] },
+      get,
+    );
 
     expect(result.decision).toBe('ExplicitDeny');
     expect(result.decidedBy).toBe('session');
@@ -212,7 +261,11 @@ describe('authorize', () => {
 
   it('reports the first layer holding an explicit deny, in AWS order', () => {
     const result = authorize(
-      { identityPolicies: [allowS3, denyGet('identity', 'id-deny')], scps: [denyGet('scp')], sessionPolicies: [denyGet('session')] },
+      {
+        identityPolicies: [allowS3, denyGet('identity', 'id-deny')],
+        scps: [denyGet('scp')],
+        sessionPolicies: [denyGet('session')],
+      },
       get,
     );
 
@@ -238,9 +291,9 @@ describe('authorize', () => {
       decision: 'ImplicitDeny',
       decidedBy: 'boundary',
     });
-    expect(authorize({ identityPolicies: [allowS3], permissionsBoundary: [allowGet('identity')] }, get).decision).toBe(
-      'Allow',
-    );
+    expect(
+      authorize({ identityPolicies: [allowS3], permissionsBoundary: [allowGet('identity')] }, get).decision,
+    ).toBe('Allow');
   });
 
   it('treats undefined session policies as none and [] as allowing nothing', () => {
@@ -254,18 +307,27 @@ describe('authorize', () => {
   it('lets any one of several session policies allow (they combine as one set)', () => {
     const other = policy('session', [{ Effect: 'Allow', Action: 'ec2:*', Resource: '*' }], 'ec2');
 
-    expect(authorize({ identityPolicies: [allowS3], sessionPolicies: [other, allowGet('session')] }, get).decision).toBe(
-      'Allow',
-    );
+    expect(
+      authorize({ identityPolicies: [allowS3], sessionPolicies: [other, allowGet('session')] }, get).decision,
+    ).toBe('Allow');
   });
 
   describe('resource policies, same account', () => {
     const bucketPolicy = (principal: unknown) =>
-      policy('resource', [{ Sid: 'Grant', Effect: 'Allow', Principal: principal, Action: 's3:GetObject', Resource: bucket }], 'bp');
+      policy(
+        'resource',
+        [{ Sid: 'Grant', Effect: 'Allow', Principal: principal, Action: 's3:GetObject', Resource: bucket }],
+        'bp',
+      );
 
     it('allow on their own when they name the exact caller (user or session ARN)', () => {
       const result = authorize(
-        { identityPolicies: [], sessionPolicies: [], resourcePolicy: bucketPolicy({ AWS: prodSession.arn }), sameAccount: true },
+        {
+          identityPolicies: [],
+          sessionPolicies: [],
+          resourcePolicy: bucketPolicy({ AWS: prodSession.arn }),
+          sameAccount: true,
+        },
         get,
       );
 
@@ -284,12 +346,17 @@ describe('authorize', () => {
         decision: 'Allow',
         decidedBy: 'resource',
       });
-      expect(authorize({ identityPolicies: [], resourcePolicy: rp, sameAccount: true, sessionPolicies: [] }, get)).toMatchObject({
+      expect(
+        authorize({ identityPolicies: [], resourcePolicy: rp, sameAccount: true, sessionPolicies: [] }, get),
+      ).toMatchObject({
         decision: 'ImplicitDeny',
         decidedBy: 'session',
       });
       expect(
-        authorize({ identityPolicies: [], resourcePolicy: rp, sameAccount: true, permissionsBoundary: [boundary] }, get),
+        authorize(
+          { identityPolicies: [], resourcePolicy: rp, sameAccount: true, permissionsBoundary: [boundary] },
+          get,
+        ),
       ).toMatchObject({ decision: 'ImplicitDeny', decidedBy: 'boundary' });
     });
 
@@ -300,19 +367,25 @@ describe('authorize', () => {
         decision: 'ImplicitDeny',
         decidedBy: 'identity',
       });
-      expect(authorize({ identityPolicies: [allowS3], resourcePolicy: rp, sameAccount: true }, get).decision).toBe('Allow');
+      expect(
+        authorize({ identityPolicies: [allowS3], resourcePolicy: rp, sameAccount: true }, get).decision,
+      ).toBe('Allow');
     });
 
     it('are not needed when the identity policy allows (for non-trust resource policies)', () => {
       const rp = bucketPolicy({ AWS: `arn:aws:iam::${PROD}:user/someone-else` });
 
-      expect(authorize({ identityPolicies: [allowS3], resourcePolicy: rp, sameAccount: true }, get).decision).toBe('Allow');
+      expect(
+        authorize({ identityPolicies: [allowS3], resourcePolicy: rp, sameAccount: true }, get).decision,
+      ).toBe('Allow');
     });
 
     it('an explicit Deny in the resource policy wins', () => {
       const rp = policy('resource', [{ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: bucket }]);
 
-      expect(authorize({ identityPolicies: [allowS3], resourcePolicy: rp, sameAccount: true }, get)).toMatchObject({
+      expect(
+        authorize({ identityPolicies: [allowS3], resourcePolicy: rp, sameAccount: true }, get),
+      ).toMatchObject({
         decision: 'ExplicitDeny',
         decidedBy: 'resource',
       });
@@ -321,9 +394,16 @@ describe('authorize', () => {
 
   describe('resource policies, cross account', () => {
     const trust = policy('trust', [
-      { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${SHARED}:role/vend-broker` }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'prod-readonly-ext-7f3a' } } },
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${SHARED}:role/vend-broker` },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:ExternalId': 'prod-readonly-ext-7f3a' } },
+      },
     ]);
-    const brokerIdentity = policy('identity', [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${PROD}:role/*` }]);
+    const brokerIdentity = policy('identity', [
+      { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${PROD}:role/*` },
+    ]);
     const assume = request('sts:AssumeRole', `arn:aws:iam::${PROD}:role/ProdReadOnly`, {
       principal: brokerSession,
       context: { 'sts:ExternalId': 'prod-readonly-ext-7f3a' },
@@ -356,22 +436,37 @@ describe('authorize', () => {
     const identity = policy('identity', [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: role }]);
 
     it('allow without identity policy when naming the caller ARN', () => {
-      const trust = policy('trust', [{ Effect: 'Allow', Principal: { AWS: prodUser.arn }, Action: 'sts:AssumeRole' }]);
+      const trust = policy('trust', [
+        { Effect: 'Allow', Principal: { AWS: prodUser.arn }, Action: 'sts:AssumeRole' },
+      ]);
 
-      expect(authorize({ identityPolicies: [], resourcePolicy: trust, sameAccount: true }, assume).decision).toBe('Allow');
+      expect(
+        authorize({ identityPolicies: [], resourcePolicy: trust, sameAccount: true }, assume).decision,
+      ).toBe('Allow');
     });
 
     it('need an identity Allow when trusting the account', () => {
-      const trust = policy('trust', [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${PROD}:root` }, Action: 'sts:AssumeRole' }]);
+      const trust = policy('trust', [
+        { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${PROD}:root` }, Action: 'sts:AssumeRole' },
+      ]);
 
-      expect(authorize({ identityPolicies: [], resourcePolicy: trust, sameAccount: true }, assume).decision).toBe('ImplicitDeny');
-      expect(authorize({ identityPolicies: [identity], resourcePolicy: trust, sameAccount: true }, assume).decision).toBe('Allow');
+      expect(
+        authorize({ identityPolicies: [], resourcePolicy: trust, sameAccount: true }, assume).decision,
+      ).toBe('ImplicitDeny');
+      expect(
+        authorize({ identityPolicies: [identity], resourcePolicy: trust, sameAccount: true }, assume)
+          .decision,
+      ).toBe('Allow');
     });
 
     it('must allow even when the identity policy does', () => {
-      const trust = policy('trust', [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+      const trust = policy('trust', [
+        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ]);
 
-      expect(authorize({ identityPolicies: [identity], resourcePolicy: trust, sameAccount: true }, assume)).toMatchObject({
+      expect(
+        authorize({ identityPolicies: [identity], resourcePolicy: trust, sameAccount: true }, assume),
+      ).toMatchObject({
         decision: 'ImplicitDeny',
         decidedBy: 'resource',
       });

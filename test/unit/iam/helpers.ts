@@ -1,8 +1,13 @@
-import { parsePolicy } from '../../../lib/iam';
 import type { AuthzRequest, Policy, PolicyKind, PrincipalInfo } from '../../../lib/iam';
+import { parsePolicy } from '../../../lib/iam';
 
 /** Builds a 2012-10-17 policy from statements (cloned, so fixtures are never shared). */
-export function policy(kind: PolicyKind, statements: unknown[], name = kind, version = '2012-10-17'): Policy {
+export function policy(
+  kind: PolicyKind,
+  statements: unknown[],
+  name: string = kind,
+  version = '2012-10-17',
+): Policy {
   return parsePolicy(structuredClone({ Version: version, Statement: statements }), kind, name);
 }
 

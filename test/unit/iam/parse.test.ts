@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables are literal ${…} text, not templates
 import { describe, expect, it } from 'vitest';
 import { PolicyValidationError, parsePolicy, validatePolicy } from '../../../lib/iam';
 
@@ -41,7 +42,10 @@ describe('parsePolicy', () => {
         Effect: 'Allow',
         Principal: '*',
         Action: 'sts:AssumeRole',
-        Condition: { Bool: { 'aws:MultiFactorAuthPresent': true }, NumericLessThan: { 'aws:MultiFactorAuthAge': [3600, '60'] } },
+        Condition: {
+          Bool: { 'aws:MultiFactorAuthPresent': true },
+          NumericLessThan: { 'aws:MultiFactorAuthAge': [3600, '60'] },
+        },
       }),
       'trust',
     );
@@ -56,7 +60,10 @@ describe('parsePolicy', () => {
   it('throws PolicyValidationError with every issue and a message naming the first', () => {
     const err = (() => {
       try {
-        parsePolicy(doc([{ Effect: 'Permit', Action: 's3:GetObject', Resource: '*' }, { Effect: 'Allow' }]), 'identity');
+        parsePolicy(
+          doc([{ Effect: 'Permit', Action: 's3:GetObject', Resource: '*' }, { Effect: 'Allow' }]),
+          'identity',
+        );
       } catch (e) {
         return e;
       }
@@ -96,22 +103,62 @@ describe('validatePolicy', () => {
     ['neither Action nor NotAction', { Effect: 'Allow', Resource: '*' }, 'Statement[0]'],
     ['neither Resource nor NotResource', { Effect: 'Allow', Action: '*' }, 'Statement[0]'],
     ['both Resource and NotResource', { ...allowGet, NotResource: '*' }, 'Statement[0]'],
-    ['an action without service', { ...allowGet, Action: ['s3:GetObject', 'GetObject'] }, 'Statement[0].Action[1]'],
+    [
+      'an action without service',
+      { ...allowGet, Action: ['s3:GetObject', 'GetObject'] },
+      'Statement[0].Action[1]',
+    ],
     ['a wildcard in the service prefix', { ...allowGet, Action: 's*:GetObject' }, 'Statement[0].Action'],
     ['an empty action list', { ...allowGet, Action: [] }, 'Statement[0].Action'],
     ['a non-string action', { ...allowGet, Action: ['s3:GetObject', 7] }, 'Statement[0].Action[1]'],
     ['a resource that is not an ARN', { ...allowGet, Resource: 'my-bucket' }, 'Statement[0].Resource'],
-    ['a wildcard in the resource service', { ...allowGet, Resource: 'arn:aws:s*:::b' }, 'Statement[0].Resource'],
+    [
+      'a wildcard in the resource service',
+      { ...allowGet, Resource: 'arn:aws:s*:::b' },
+      'Statement[0].Resource',
+    ],
     ['a Principal in an identity policy', { ...allowGet, Principal: '*' }, 'Statement[0]'],
     ['a non-alphanumeric Sid', { ...allowGet, Sid: 'read all' }, 'Statement[0].Sid'],
-    ['an unknown condition operator', { ...allowGet, Condition: { StringEqualz: { 'aws:x': 'y' } } }, 'Statement[0].Condition.StringEqualz'],
-    ['Null with IfExists', { ...allowGet, Condition: { NullIfExists: { 'aws:x': 'true' } } }, 'Statement[0].Condition.NullIfExists'],
-    ['an object condition value', { ...allowGet, Condition: { StringEquals: { 'aws:x': { a: 1 } } } }, 'Statement[0].Condition.StringEquals.aws:x'],
-    ['a non-numeric Numeric value', { ...allowGet, Condition: { NumericLessThan: { 'aws:x': ['1', 'ten'] } } }, 'Statement[0].Condition.NumericLessThan.aws:x[1]'],
-    ['a bad date', { ...allowGet, Condition: { DateLessThan: { 'aws:CurrentTime': 'tomorrow' } } }, 'Statement[0].Condition.DateLessThan.aws:CurrentTime'],
-    ['a bad CIDR', { ...allowGet, Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/33' } } }, 'Statement[0].Condition.IpAddress.aws:SourceIp'],
-    ['a bad Bool', { ...allowGet, Condition: { Bool: { 'aws:SecureTransport': 'yes' } } }, 'Statement[0].Condition.Bool.aws:SecureTransport'],
-    ['an empty condition operator', { ...allowGet, Condition: { StringEquals: {} } }, 'Statement[0].Condition.StringEquals'],
+    [
+      'an unknown condition operator',
+      { ...allowGet, Condition: { StringEqualz: { 'aws:x': 'y' } } },
+      'Statement[0].Condition.StringEqualz',
+    ],
+    [
+      'Null with IfExists',
+      { ...allowGet, Condition: { NullIfExists: { 'aws:x': 'true' } } },
+      'Statement[0].Condition.NullIfExists',
+    ],
+    [
+      'an object condition value',
+      { ...allowGet, Condition: { StringEquals: { 'aws:x': { a: 1 } } } },
+      'Statement[0].Condition.StringEquals.aws:x',
+    ],
+    [
+      'a non-numeric Numeric value',
+      { ...allowGet, Condition: { NumericLessThan: { 'aws:x': ['1', 'ten'] } } },
+      'Statement[0].Condition.NumericLessThan.aws:x[1]',
+    ],
+    [
+      'a bad date',
+      { ...allowGet, Condition: { DateLessThan: { 'aws:CurrentTime': 'tomorrow' } } },
+      'Statement[0].Condition.DateLessThan.aws:CurrentTime',
+    ],
+    [
+      'a bad CIDR',
+      { ...allowGet, Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/33' } } },
+      'Statement[0].Condition.IpAddress.aws:SourceIp',
+    ],
+    [
+      'a bad Bool',
+      { ...allowGet, Condition: { Bool: { 'aws:SecureTransport': 'yes' } } },
+      'Statement[0].Condition.Bool.aws:SecureTransport',
+    ],
+    [
+      'an empty condition operator',
+      { ...allowGet, Condition: { StringEquals: {} } },
+      'Statement[0].Condition.StringEquals',
+    ],
   ])('refuses %s at its path', (_label, statement, path) => {
     expect(paths(doc([statement]))).toContain(path);
   });
@@ -121,7 +168,13 @@ describe('validatePolicy', () => {
   });
 
   it('refuses duplicate Sids', () => {
-    const issues = validatePolicy(doc([{ ...allowGet, Sid: 'A' }, { ...allowGet, Sid: 'A' }]), 'identity');
+    const issues = validatePolicy(
+      doc([
+        { ...allowGet, Sid: 'A' },
+        { ...allowGet, Sid: 'A' },
+      ]),
+      'identity',
+    );
 
     expect(issues).toEqual([{ path: 'Statement[1].Sid', message: 'duplicate Sid "A" (also Statement[0])' }]);
   });
@@ -147,7 +200,11 @@ describe('validatePolicy', () => {
   });
 
   describe('per policy kind', () => {
-    const trust = { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::222233334444:role/vend-broker' }, Action: 'sts:AssumeRole' };
+    const trust = {
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::222233334444:role/vend-broker' },
+      Action: 'sts:AssumeRole',
+    };
 
     it('requires a Principal in trust and resource policies', () => {
       expect(paths(doc({ Effect: 'Allow', Action: 'sts:AssumeRole' }), 'trust')).toEqual(['Statement']);
@@ -159,12 +216,19 @@ describe('validatePolicy', () => {
       expect(validatePolicy(doc(trust), 'trust')).toEqual([]);
     });
 
-    it.each(['session', 'scp', 'identity'] as const)('refuses Principal and NotPrincipal in %s policies', (kind) => {
-      expect(paths(doc([{ ...allowGet, NotPrincipal: { AWS: '111122223333' } }]), kind)).toEqual(['Statement[0]']);
-    });
+    it.each(['session', 'scp', 'identity'] as const)(
+      'refuses Principal and NotPrincipal in %s policies',
+      (kind) => {
+        expect(paths(doc([{ ...allowGet, NotPrincipal: { AWS: '111122223333' } }]), kind)).toEqual([
+          'Statement[0]',
+        ]);
+      },
+    );
 
     it('allows spaces in resource-policy Sids', () => {
-      expect(validatePolicy(doc({ ...allowGet, Sid: 'Public read', Principal: '*' }), 'resource')).toEqual([]);
+      expect(validatePolicy(doc({ ...allowGet, Sid: 'Public read', Principal: '*' }), 'resource')).toEqual(
+        [],
+      );
     });
   });
 

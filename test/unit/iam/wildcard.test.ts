@@ -50,7 +50,13 @@ describe('matchWildcard', () => {
 
   it('agrees with a reference regex implementation on random inputs', () => {
     const toRegex = (p: string) =>
-      new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]')}$`, 'u');
+      new RegExp(
+        `^${p
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '[\\s\\S]*')
+          .replace(/\?/g, '[\\s\\S]')}$`,
+        'u',
+      );
     const pat = fc.string({ unit: fc.constantFrom('a', 'b', '*', '?', '/'), maxLength: 8 });
     const val = fc.string({ unit: fc.constantFrom('a', 'b', '/'), maxLength: 10 });
     fc.assert(
@@ -63,7 +69,8 @@ describe('matchWildcard', () => {
 });
 
 describe('globIncludes', () => {
-  const inc = (inner: string, outer: string, ignoreCase = false) => globIncludes(parseGlob(inner), parseGlob(outer), ignoreCase);
+  const inc = (inner: string, outer: string, ignoreCase = false) =>
+    globIncludes(parseGlob(inner), parseGlob(outer), ignoreCase);
 
   it.each([
     ['s3:Get*', 's3:*', true],
@@ -94,7 +101,10 @@ describe('globIncludes', () => {
     const unit = fc.constantFrom('a', 'b', '*', '?');
     const pat = fc.string({ unit, maxLength: 6 });
     // Instantiate inner by replacing each wildcard with random concrete text.
-    const fill = fc.array(fc.string({ unit: fc.constantFrom('a', 'b'), maxLength: 3 }), { minLength: 6, maxLength: 6 });
+    const fill = fc.array(fc.string({ unit: fc.constantFrom('a', 'b'), maxLength: 3 }), {
+      minLength: 6,
+      maxLength: 6,
+    });
     fc.assert(
       fc.property(pat, pat, fill, (inner, outer, fills) => {
         fc.pre(globIncludes(parseGlob(inner), parseGlob(outer)));
@@ -128,9 +138,12 @@ describe('parseArn', () => {
     expect(parseArn('arn:aws:s3:::bucket')?.resource).toBe('bucket');
   });
 
-  it.each(['', '*', 'arn:aws:s3::bucket', 'arn:aws:s3:::', 'nra:aws:s3:::b', 'arn::s3:::b'])('refuses %j', (text) => {
-    expect(parseArn(text)).toBeUndefined();
-  });
+  it.each(['', '*', 'arn:aws:s3::bucket', 'arn:aws:s3:::', 'nra:aws:s3:::b', 'arn::s3:::b'])(
+    'refuses %j',
+    (text) => {
+      expect(parseArn(text)).toBeUndefined();
+    },
+  );
 });
 
 describe('arnLike', () => {
