@@ -10,6 +10,8 @@ import dynalite from 'dynalite';
 import { createTableInput, type TableName } from '../../../lib/dynamodb/tables';
 
 export interface LocalDynamo {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
   documents: DynamoDBDocumentClient;
   /** Creates a table from its definition under a fresh unique name and returns the name. */
   createTable(table: TableName): Promise<string>;
@@ -31,6 +33,7 @@ export async function startDynalite(): Promise<LocalDynamo> {
   });
   const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   return {
+    endpoint: `http://127.0.0.1:${port}`,
     documents,
     async createTable(table) {
       const name = `vend-${table}-${randomUUID().slice(0, 8)}`;
