@@ -1,0 +1,249 @@
+/**
+ * The local stack (CONTRACT §2): the local AWS endpoint (STS + DynamoDB + IAM store) with the OIDC
+ * issuer and the Slack sink mounted on it, the tables of serverless.yml, the AWS profile files, and
+ * the local API Gateway running the real handlers. `npm start` (./start.ts) and the integration
+ * tests (test/support/stack.ts) both start it through {@link startStack}.
+ *
+ * Primary course:
+ * 1. open the IAM store (world + persisted sessions) and start the AWS endpoint with the mounts;
+ * 2. make the issuer (key under `<dataDir>/oidc`) and the Slack sink behind those mounts;
+ * 3. mint base sessions for the profiles, write `<dataDir>/aws/{config,credentials}`;
+ * 4. create serverless.yml's DynamoDB tables on the endpoint (kept across runs);
+ * 5. start the gateway with the handler environment; write `<dataDir>/stack.json` (the URLs and the
+ *    issuer; kept after stop so `vend dev token` can mint offline for the last issuer).
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type CreateTableCommandInput, CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { startAwsEndpoint, PortInUseError as AwsPortInUseError } from './aws/endpoint';
+import { PortInUseError as GatewayPortInUseError, startGateway } from './gateway/server';
+import { loadServerless } from './gateway/serverless';
+import { IamStore } from './iam/store';
+import { createOidcIssuer, type OidcIssuer } from './oidc/issuer';
+import { type ProfileFiles, writeAwsProfiles } from './profiles';
+import { createSlackSink, LOCAL_BOT_TOKEN, type SlackSink } from './slack/sink';
+import type { KeyRecord, RawRequest } from './types';
+
+/** The repository root (serverless.yml, infra/local/world). */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const REGION = 'us-east-1';
+/** The demo profiles written to `<dataDir>/aws/credentials`. */
+export const PROFILES = ['ci', 'vend-broker'] as const;
+
+/** A port the stack needs is taken. The message names the variable that moves it. */
+export class StackPortInUseError extends Error {
+  constructor(readonly port: number, readonly variable: string, options?: { cause?: unknown }) {
+    super(`port ${port} is in use: set ${variable} to another port`, options);
+    this.name = 'StackPortInUseError';
+  }
+}
+
+/** A VEND_*_PORT value is not a port number. */
+export class StackConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StackConfigError';
+  }
+}
+
+export interface StackOptions {
+  /** Default `VEND_API_PORT` or 4000; 0 picks a free port. */
+  apiPort?: number;
+  /** Default `VEND_AWS_PORT` or 4566; 0 picks a free port. */
+  awsPort?: number;
+  /** Default `VEND_DATA_DIR` or `./.vend`. */
+  dataDir?: string;
+  /** Wipe dataDir first. */
+  fresh?: boolean;
+  /** Keep DynamoDB, sessions and the signing key in memory (nothing under dataDir but the profile files). */
+  memory?: boolean;
+  /** serverless.yml to serve; default the repository's. */
+  serverlessFile?: string;
+  now?: () => Date;
+  /** Gateway access log (one line per request). */
+  log?: (line: string) => void;
+}
+
+export interface Stack {
+  apiUrl: string;
+  awsUrl: string;
+  oidc: OidcIssuer;
+  slack: SlackSink;
+  store: IamStore;
+  dataDir: string;
+  profiles: ProfileFiles;
+  /** Base-session keys per profile (what the credentials file holds). */
+  keys: Record<string, KeyRecord>;
+  /** For clients (CLI, SDKs, child processes): AWS_CONFIG_FILE, AWS_ENDPOINT_URL, VEND_URL, … */
+  env: Record<string, string>;
+  /** What the handlers run with (process.env of this process while the stack runs). */
+  handlerEnv: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+function portFrom(value: number | undefined, variable: string, fallback: number): number {
+  if (value !== undefined) return value;
+  const raw = process.env[variable]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 65535) throw new StackConfigError(`${variable} must be a port number (0-65535), not '${raw}'`);
+  return n;
+}
+
+/** The CreateTable fields of a CloudFormation table definition (the rest is CloudFormation-only). */
+const CREATE_TABLE_FIELDS = [
+  'AttributeDefinitions',
+  'KeySchema',
+  'GlobalSecondaryIndexes',
+  'LocalSecondaryIndexes',
+  'BillingMode',
+  'ProvisionedThroughput',
+] as const;
+
+async function createTables(
+  client: DynamoDBClient,
+  tables: { properties: Record<string, unknown> & { TableName: string } }[],
+): Promise<void> {
+  for (const t of tables) {
+    const input: Record<string, unknown> = { TableName: t.properties.TableName };
+    for (const f of CREATE_TABLE_FIELDS) if (t.properties[f] !== undefined) input[f] = t.properties[f];
+    try {
+      await client.send(new CreateTableCommand(input as unknown as CreateTableCommandInput));
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error; // kept from an earlier run
+    }
+  }
+}
+
+/**
+ * Starts the whole local stack.
+ *
+ * @example
+ * const stack = await startStack({ apiPort: 0, awsPort: 0, dataDir: tmp });
+ * await fetch(`${stack.apiUrl}/v1/health`);
+ * await stack.stop();
+ */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const apiPort = portFrom(opts.apiPort, 'VEND_API_PORT', 4000);
+  const awsPort = portFrom(opts.awsPort, 'VEND_AWS_PORT', 4566);
+  const dataDir = resolve(opts.dataDir ?? process.env.VEND_DATA_DIR ?? '.vend');
+  const now = opts.now ?? (() => new Date());
+  if (opts.fresh) {
+    if (dataDir === resolve('/') || dataDir === resolve(REPO_ROOT) || dataDir === resolve('.')) {
+      throw new StackConfigError(`refusing to wipe ${dataDir}: point VEND_DATA_DIR at a directory of its own`);
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const persist = !opts.memory;
+
+  const store = await IamStore.open({
+    worldDir: join(REPO_ROOT, 'infra/local/world'),
+    stateFile: persist ? join(dataDir, 'iam-state.json') : undefined,
+    now,
+  });
+
+  // The issuer's URL depends on the endpoint's port (0 = ephemeral), so the mounts forward to
+  // objects made once the endpoint listens.
+  let oidc: OidcIssuer | undefined;
+  const slack = createSlackSink({ now });
+  const notReady = { status: 503, headers: { 'content-type': 'application/json' }, body: '{"message":"starting"}' };
+  const aws = await startAwsEndpoint({
+    port: awsPort,
+    dataDir: persist ? join(dataDir, 'dynamodb') : undefined,
+    store,
+    now,
+    mounts: {
+      '/oidc': async (req: RawRequest) => (oidc ? oidc.handler(req) : notReady),
+      '/slack': (req: RawRequest) => slack.handler(req),
+    },
+  }).catch((error: unknown) => {
+    if (error instanceof AwsPortInUseError) throw new StackPortInUseError(awsPort, 'VEND_AWS_PORT', { cause: error });
+    throw error;
+  });
+
+  try {
+    oidc = await createOidcIssuer({
+      issuerUrl: `${aws.url}/oidc`,
+      keyFile: persist ? join(dataDir, 'oidc', 'signing-key.json') : undefined,
+      now,
+    });
+    const keys: Record<string, KeyRecord> = {};
+    for (const p of PROFILES) keys[p] = store.mintBaseSession(p);
+    const profiles = await writeAwsProfiles(join(dataDir, 'aws'), keys, { region: REGION, endpointUrl: aws.url });
+    const broker = keys['vend-broker']!;
+    const handlerEnv: Record<string, string> = {
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_ENDPOINT_URL: aws.url,
+      AWS_ACCESS_KEY_ID: broker.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: broker.secretAccessKey,
+      ...(broker.sessionToken ? { AWS_SESSION_TOKEN: broker.sessionToken } : {}),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      VEND_OIDC_ISSUER: oidc.issuer,
+      VEND_OIDC_AUDIENCE: oidc.audience,
+      VEND_SLACK_API_URL: `${aws.url}/slack/api/`,
+      VEND_SLACK_BOT_TOKEN: LOCAL_BOT_TOKEN,
+    };
+    const serverlessFile = opts.serverlessFile ?? join(REPO_ROOT, 'serverless.yml');
+    const service = loadServerless(serverlessFile, { env: { ...process.env, ...handlerEnv } });
+    const dynamo = new DynamoDBClient({
+      region: REGION,
+      endpoint: aws.url,
+      credentials: { accessKeyId: broker.accessKeyId, secretAccessKey: broker.secretAccessKey, sessionToken: broker.sessionToken },
+    });
+    try {
+      await createTables(dynamo, service.tables);
+    } finally {
+      dynamo.destroy();
+    }
+    const gateway = await startGateway({
+      port: apiPort,
+      serverlessFile,
+      store,
+      jwt: { jwks: oidc.jwks, issuer: oidc.issuer, audience: oidc.audience },
+      env: handlerEnv,
+      now,
+      log: opts.log,
+    }).catch((error: unknown) => {
+      if (error instanceof GatewayPortInUseError) throw new StackPortInUseError(apiPort, 'VEND_API_PORT', { cause: error });
+      throw error;
+    });
+    const env: Record<string, string> = {
+      AWS_CONFIG_FILE: profiles.configFile,
+      AWS_SHARED_CREDENTIALS_FILE: profiles.credentialsFile,
+      AWS_ENDPOINT_URL: aws.url,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_REGION: REGION,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      VEND_URL: gateway.url,
+      VEND_DATA_DIR: dataDir,
+    };
+    await writeFile(
+      join(dataDir, 'stack.json'),
+      `${JSON.stringify({ apiUrl: gateway.url, awsUrl: aws.url, issuer: oidc.issuer, audience: oidc.audience }, null, 2)}\n`,
+    );
+    const issuer = oidc;
+    return {
+      apiUrl: gateway.url,
+      awsUrl: aws.url,
+      oidc: issuer,
+      slack,
+      store,
+      dataDir,
+      profiles,
+      keys,
+      env,
+      handlerEnv,
+      stop: async () => {
+        await gateway.close();
+        await aws.close();
+      },
+    };
+  } catch (error) {
+    await aws.close().catch(() => undefined);
+    throw error;
+  }
+}
