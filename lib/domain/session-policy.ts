@@ -115,20 +115,15 @@ export function buildSessionPolicy(input: SessionPolicyInput): SessionPolicy {
     };
     const result = checkContainment(allows, ceiling);
     if (!result.ok) {
-      const at = `Statement[${result.statement}]${result.sid ? ` (Sid ${result.sid})` : ''}`;
-      const what =
-        result.action !== undefined
-          ? `allows action "${result.action}", which the entitlement's ceiling does not allow`
-          : result.resource !== undefined
-            ? `allows resource "${result.resource}", which the entitlement's ceiling does not allow`
-            : `reaches outside the entitlement's ceiling: ${result.message}`;
+      // The evaluator's message names the statement and the exact action/resource pair (or the
+      // ceiling condition) that falls outside, which is more precise than rebuilding it here.
       const violation: { statement: number; sid?: string; action?: string; resource?: string } = {
         statement: result.statement,
       };
       if (result.sid !== undefined) violation.sid = result.sid;
       if (result.action !== undefined) violation.action = result.action;
       if (result.resource !== undefined) violation.resource = result.resource;
-      throw new PolicyExceedsCeilingError(`policy ${at} ${what}`, violation);
+      throw new PolicyExceedsCeilingError(`session policy ${result.message}`, violation);
     }
     ceilingDenies = rawStatements(ceilingDoc).filter((s) => s.Effect === 'Deny');
   }

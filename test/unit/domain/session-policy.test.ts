@@ -182,7 +182,7 @@ describe('buildSessionPolicy refuses', () => {
     const err = refusal({ requested, ceiling: s3ReadCeiling() }) as PolicyExceedsCeilingError;
 
     expect(err.violation).toMatchObject({ statement: 1, sid: 'Wider' });
-    expect(err.detail).toContain('Statement[1] (Sid Wider)');
+    expect(err.detail).toContain('Statement[1] (Sid "Wider")');
   });
 
   it.each([

@@ -1,0 +1,211 @@
+/**
+ * The vend use case: one authenticated caller asks for credentials for one entitlement.
+ *
+ * Primary course:
+ * 1. Validate the body: only `{entitlement, durationSeconds?, policy?, reason?}`.
+ * 2. Read the entitlement (a store failure is 503, nothing else happens).
+ * 3. Decide: deny by default; the caller must be entitled to use it directly (approval-gated
+ *    entitlements answer `approval_required` here).
+ * 4. Shape the session: duration within [900, min(max, 3600)], session policy that only narrows the
+ *    ceiling, server-set session name, SourceIdentity and `vend:*` tags.
+ * 5. Write the `intent` audit record. If it cannot be written: 503 `audit_unavailable`, no STS call.
+ * 6. AssumeRole on the target role with its ExternalId.
+ * 7. Write the `issued` audit record. If it cannot be written, the credentials are withheld (503);
+ *    the intent and the store's log line carry the AccessKeyId for reconciliation.
+ * 8. Return the credentials with the audit id.
+ *
+ * Every refusal after the caller is known writes a `denied` record with its problem code. A denial
+ * whose record cannot be written still answers with the denial (nothing is released, and the caller
+ * learns the real reason); the failed write is logged.
+ */
+import { type AuditRequestContext, deniedRecord, intentRecord, issuedRecord } from '../domain/audit';
+import { callerId } from '../domain/caller';
+import { resolveDuration } from '../domain/duration';
+import { resolveEntitlement } from '../domain/entitlement';
+import { VendError } from '../domain/errors';
+import { ENTITLEMENT_ID } from '../domain/limits';
+import { buildSessionPolicy } from '../domain/session-policy';
+import { sessionName, sessionTags, sourceIdentity, transitiveTagKeys } from '../domain/session';
+import type { Caller, Entitlement } from '../domain/types';
+import { parseVendRequest, type VendRequest } from '../domain/vend-request';
+import type { IdGenerator } from '../ids';
+import type { VendLog } from '../log';
+import type { AuditSink, CredentialIssuer, EntitlementStore } from '../ports';
+
+/** The body vend returns (CONTRACT §4). */
+export interface VendResponse {
+  credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: string };
+  entitlement: string;
+  roleArn: string;
+  assumedRoleArn: string;
+  sourceIdentity: string;
+  durationSeconds: number;
+  auditId: string;
+}
+
+/** The ports and services the use case needs; functions/ wire real ones, tests wire their own. */
+export interface VendDeps {
+  entitlements: EntitlementStore;
+  audit: AuditSink;
+  issuer: CredentialIssuer;
+  now: () => Date;
+  newId: IdGenerator;
+  log: Pick<VendLog, 'error'>;
+}
+
+/** One vend as the handler hands it over: who, what (raw body), and the request facts for audit. */
+export interface VendInput {
+  caller: Caller;
+  body: unknown;
+  request: AuditRequestContext;
+  /**
+   * Extra limits from the approval path (a grant's remaining window); absent on direct vends.
+   * @internal used by the request use cases
+   */
+  grant?: { capSeconds: number; entitlement: Entitlement; reason?: string };
+}
+
+/**
+ * Vends credentials, or throws the VendError that says why not.
+ *
+ * @example
+ * ```ts
+ * const vend = vendCredentials(deps);
+ * const out = await vend({ caller, body: { entitlement: 'prod-readonly' }, request: { requestId } });
+ * out.credentials.AccessKeyId; // 'ASIA…'
+ * ```
+ */
+export function vendCredentials(deps: VendDeps): (input: VendInput) => Promise<VendResponse> {
+  return async (input) => {
+    const auditId = deps.newId(deps.now());
+    let body: VendRequest | undefined;
+    let entitlement: Entitlement | undefined;
+    try {
+      body = parseVendRequest(input.body);
+      entitlement = input.grant?.entitlement ?? (await lookup(deps, input.caller, body.entitlement));
+      return await issue(deps, input, auditId, body, entitlement);
+    } catch (e) {
+      if (e instanceof VendError) await recordDenial(deps, input, auditId, e, body, entitlement);
+      throw e;
+    }
+  };
+}
+
+async function lookup(deps: VendDeps, caller: Caller, id: string): Promise<Entitlement> {
+  return resolveEntitlement(caller, id, await deps.entitlements.get(id));
+}
+
+async function issue(
+  deps: VendDeps,
+  input: VendInput,
+  auditId: string,
+  body: VendRequest,
+  ent: Entitlement,
+): Promise<VendResponse> {
+  const { caller } = input;
+  const durationSeconds = resolveDuration({
+    requested: body.durationSeconds,
+    entitlement: ent,
+    capSeconds: input.grant?.capSeconds,
+  });
+  const policy = buildSessionPolicy({ requested: body.policy, ceiling: ent.ceiling });
+  const facts = {
+    caller,
+    entitlement: ent.id,
+    roleArn: ent.roleArn,
+    durationSeconds,
+    sessionName: sessionName({ caller, auditId }),
+    sourceIdentity: sourceIdentity(caller),
+    sessionPolicyHash: policy.hash,
+    reason: body.reason ?? input.grant?.reason,
+  };
+  const tags = sessionTags({ caller, entitlement: ent, auditId });
+
+  // 5. No intent record, no STS call.
+  await deps.audit.append(
+    intentRecord({ id: deps.newId(deps.now()), time: deps.now(), auditId, request: input.request, ...facts }),
+  );
+
+  // 6. From here on, failures are audited as denials by the caller of issue().
+  const creds = await deps.issuer.assume({
+    roleArn: ent.roleArn,
+    roleSessionName: facts.sessionName,
+    externalId: ent.externalId,
+    durationSeconds,
+    policy: policy.policy,
+    sourceIdentity: facts.sourceIdentity,
+    tags: Object.fromEntries(tags.map((t) => [t.Key, t.Value])),
+    transitiveTagKeys: transitiveTagKeys(tags),
+  });
+  const expiration = creds.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+  // 7. No issued record, no credentials: an error here propagates and the credentials are dropped.
+  // The audit store logs the AccessKeyId when this write fails, next to the intent's audit id.
+  await deps.audit.append(
+    issuedRecord({
+      id: deps.newId(deps.now()),
+      time: deps.now(),
+      auditId,
+      request: input.request,
+      ...facts,
+      accessKeyId: creds.accessKeyId,
+      expiration,
+    }),
+  );
+
+  return {
+    credentials: {
+      AccessKeyId: creds.accessKeyId,
+      SecretAccessKey: creds.secretAccessKey,
+      SessionToken: creds.sessionToken,
+      Expiration: expiration,
+    },
+    entitlement: ent.id,
+    roleArn: ent.roleArn,
+    assumedRoleArn: creds.assumedRoleArn,
+    sourceIdentity: facts.sourceIdentity,
+    durationSeconds,
+    auditId,
+  };
+}
+
+async function recordDenial(
+  deps: VendDeps,
+  input: VendInput,
+  auditId: string,
+  error: VendError,
+  body: VendRequest | undefined,
+  ent: Entitlement | undefined,
+): Promise<void> {
+  // An audit outage is not a caller's decision to record; the intent path already refused.
+  if (error.code === 'audit_unavailable') return;
+  try {
+    await deps.audit.append(
+      deniedRecord({
+        id: deps.newId(deps.now()),
+        time: deps.now(),
+        auditId,
+        request: input.request,
+        caller: input.caller,
+        entitlement: ent?.id ?? body?.entitlement ?? safeEntitlementId(input.body),
+        roleArn: ent?.roleArn,
+        reasonCode: error.code,
+        reasonDetail: error.detail,
+        reason: body?.reason,
+      }),
+    );
+  } catch (e) {
+    deps.log.error('audit denied record not written', {
+      auditId,
+      callerId: callerId(input.caller),
+      code: error.code,
+      errorName: e instanceof Error ? e.name : typeof e,
+    });
+  }
+}
+
+/** The entitlement id from a body that failed validation, if it looks like one (for the denial record). */
+function safeEntitlementId(body: unknown): string | undefined {
+  const id = (body as { entitlement?: unknown } | null)?.entitlement;
+  return typeof id === 'string' && ENTITLEMENT_ID.test(id) ? id : undefined;
+}

@@ -1,0 +1,39 @@
+/**
+ * Real adapters for the functions, built once per process on first use (so a function that needs
+ * only the entitlement store never builds the STS issuer). Functions import from here; use cases
+ * never do: they take their ports as arguments.
+ */
+import { DynamoAuditStore } from './audit/dynamo-audit-store';
+import { dynamoDocuments, sts } from './clients';
+import { config } from './config';
+import { DynamoEntitlementStore } from './dynamodb/entitlement-store';
+import { ulid } from './ids';
+import { log } from './log';
+import { StsCredentialIssuer } from './sts/issuer';
+import type { VendDeps } from './usecases/vend-credentials';
+
+let entitlements: DynamoEntitlementStore | undefined;
+let deps: VendDeps | undefined;
+
+/** The entitlement store over the configured table. */
+export function entitlementStore(): DynamoEntitlementStore {
+  const cfg = config();
+  entitlements ??= new DynamoEntitlementStore(dynamoDocuments, cfg.tables.entitlements, {
+    cacheTtlMs: cfg.entitlementCacheTtlMs,
+  });
+  return entitlements;
+}
+
+/** Everything the vend use case needs, over real AWS clients. */
+export function vendDeps(): VendDeps {
+  const cfg = config();
+  deps ??= {
+    entitlements: entitlementStore(),
+    audit: new DynamoAuditStore(dynamoDocuments, cfg.tables.audit),
+    issuer: new StsCredentialIssuer(sts, { deadlineMs: cfg.sts.deadlineMs, baseDelayMs: cfg.sts.baseDelayMs }),
+    now: () => new Date(),
+    newId: (time) => ulid(time),
+    log,
+  };
+  return deps;
+}
