@@ -13,7 +13,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { InvalidRequestError, PayloadTooLargeError, VendError } from '../domain/errors';
 import { log as defaultLog, type LogFields, type VendLog } from '../log';
-import { NO_STORE_HEADERS, problemResponse } from './problem';
+import { NO_STORE_HEADERS, problemResponse, toProblem } from './problem';
 import type { BodyValidator } from './validate';
 
 /** 64 KiB: a vend body is an entitlement id, a duration, a reason and at most a 2 KB session policy. */
@@ -109,7 +109,7 @@ export function problemErrors(opts: { route: string; log?: VendLog; now?: () => 
         requestId: state.requestId,
         route: opts.route,
         status: response.statusCode,
-        code: (JSON.parse(response.body) as { code: string }).code,
+        code: toProblem(error, state.requestId).code,
         durationMs: Math.round(now() - state.startedAt),
       };
       if (!(error instanceof VendError)) {
