@@ -1,0 +1,118 @@
+/**
+ * `npm start`: the whole service, offline (CONTRACT §1). Starts the local stack, prints where
+ * everything listens and how to use it, runs until Ctrl-C or SIGTERM (exit 0). Any failure to start
+ * is one line on stderr and exit 1, never a stack trace (`VEND_DEBUG=1` prints the cause too).
+ *
+ * Flags: `--fresh` wipes the state directory first; `--memory` keeps state in memory only.
+ */
+import { demoPeople } from './oidc/people';
+import { type Stack, startStack } from './stack';
+
+/** Flags of `npm start -- …`. */
+export interface StartFlags {
+  fresh: boolean;
+  memory: boolean;
+  help: boolean;
+}
+
+/** A flag `npm start` does not know. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export function parseStartArgs(argv: string[]): StartFlags {
+  const flags: StartFlags = { fresh: false, memory: false, help: false };
+  for (const arg of argv) {
+    if (arg === '--fresh') flags.fresh = true;
+    else if (arg === '--memory') flags.memory = true;
+    else if (arg === '--help' || arg === '-h') flags.help = true;
+    else throw new UsageError(`unknown option ${arg} (try --fresh, --memory or --help)`);
+  }
+  return flags;
+}
+
+const quote = (v: string): string => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+
+/** The text `npm start` prints once the stack is up. */
+export function banner(stack: Stack, seconds: number): string {
+  const e = stack.env;
+  const exports = ['AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_ENDPOINT_URL', 'VEND_URL']
+    .map((k) => `${k}=${quote(e[k] ?? '')}`)
+    .join(' ');
+  const profiles = Object.entries(stack.keys)
+    .map(([name, k]) => `  ${name.padEnd(12)} ${k.principal.arn}`)
+    .join('\n');
+  const people = demoPeople()
+    .map((p) => `${p.username}${p.groups.length > 0 ? ` (${p.groups.join(', ')})` : ' (no groups)'}`)
+    .join(', ');
+  return `vend local stack is up (${seconds.toFixed(1)} s); state in ${stack.dataDir}
+
+  vend API (local API Gateway)    ${stack.apiUrl}
+  AWS endpoint (STS, DynamoDB)    ${stack.awsUrl}
+  OIDC issuer                     ${stack.oidc.issuer}
+  Slack Web API sink              ${stack.awsUrl}/slack/api/   (recorded calls: ${stack.awsUrl}/slack/messages)
+
+In another shell:
+  export ${exports}
+
+Demo profiles (AWS_PROFILE):
+${profiles}
+Demo people (vend dev token --user <name>): ${people}
+
+First calls:
+  curl -s $VEND_URL/v1/health
+  aws --profile ci sts get-caller-identity
+  AWS_PROFILE=ci npx vend credentials prod-readonly --duration 15m
+  VEND_TOKEN=$(npx vend dev token --user alice) npx vend entitlements
+
+Ctrl-C stops; state persists until \`npm start -- --fresh\`. More: docs/local-stack.md
+`;
+}
+
+const HELP = `usage: npm start [-- --fresh] [-- --memory]
+  --fresh    wipe the state directory (.vend, or VEND_DATA_DIR) first
+  --memory   keep DynamoDB, sessions and the signing key in memory only
+ports: VEND_API_PORT (default 4000), VEND_AWS_PORT (default 4566)
+`;
+
+async function main(): Promise<number> {
+  // Node 20 here, nodejs22.x in Lambda: the SDK's "upgrade Node" warning is noise for a dev server.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const flags = parseStartArgs(process.argv.slice(2));
+  if (flags.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const started = performance.now();
+  const stack = await startStack({
+    fresh: flags.fresh,
+    memory: flags.memory,
+    log: (line) => process.stdout.write(`[gateway] ${line}\n`),
+  });
+  process.stdout.write(banner(stack, (performance.now() - started) / 1000));
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  process.stdout.write('stopping…\n');
+  await stack.stop();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`vend: ${message.split('\n')[0]}\n`);
+    if (process.env.VEND_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+    process.exit(1);
+  },
+);
