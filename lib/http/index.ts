@@ -11,7 +11,15 @@
  */
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type {
+  APIGatewayEventRequestContextIAMAuthorizer,
+  APIGatewayEventRequestContextJWTAuthorizer,
+  APIGatewayEventRequestContextV2,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyEventV2WithRequestContext,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
 import type { LogFields, VendLog } from '../log';
 import {
   bodyLimit,
@@ -25,10 +33,21 @@ import type { BodyValidator } from './validate';
 
 export { DEFAULT_BODY_LIMIT_BYTES, type HttpResult } from './middlewares';
 export { PROBLEM_TYPE_BASE, problemResponse, problemType, toProblem } from './problem';
-export { type BodyValidator, compileBodySchema } from './validate';
+export { type BodyValidator, compileBodySchema, jsonObjectBody } from './validate';
+
+/**
+ * The event vend's routes receive (HTTP API, payload 2.0): an IAM (SigV4) or JWT authorizer context,
+ * or neither on public routes. The default event type of {@link withHttp}.
+ */
+export type HttpApiEvent = APIGatewayProxyEventV2WithRequestContext<
+  APIGatewayEventRequestContextV2 & {
+    authorizer?: Partial<APIGatewayEventRequestContextIAMAuthorizer> &
+      Partial<APIGatewayEventRequestContextJWTAuthorizer>;
+  }
+>;
 
 /** What a handler wrapped by {@link withHttp} receives. */
-export interface HttpRequest<TBody, TEvent extends APIGatewayProxyEventV2 = APIGatewayProxyEventV2> {
+export interface HttpRequest<TBody, TEvent extends APIGatewayProxyEventV2 = HttpApiEvent> {
   /** The API Gateway event (payload 2.0), header names lower-cased. Its `body` is the parsed body. */
   event: TEvent;
   /** The body, validated against the schema (`undefined` when the route has no schema). */
@@ -53,7 +72,7 @@ export interface HttpOptions<TBody> {
 }
 
 /** The Lambda handler {@link withHttp} returns. */
-export type HttpHandler<TEvent extends APIGatewayProxyEventV2 = APIGatewayProxyEventV2> = (
+export type HttpHandler<TEvent extends APIGatewayProxyEventV2 = HttpApiEvent> = (
   event: TEvent,
   context: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -71,7 +90,7 @@ export type HttpHandler<TEvent extends APIGatewayProxyEventV2 = APIGatewayProxyE
  *   { route: 'POST /v1/service/credentials', schema: body },
  * );
  */
-export function withHttp<TBody = undefined, TEvent extends APIGatewayProxyEventV2 = APIGatewayProxyEventV2>(
+export function withHttp<TBody = undefined, TEvent extends APIGatewayProxyEventV2 = HttpApiEvent>(
   handler: (request: HttpRequest<TBody, TEvent>) => Promise<HttpResult>,
   options: HttpOptions<TBody>,
 ): HttpHandler<TEvent> {

@@ -63,3 +63,20 @@ function describe(error: ErrorObject | undefined): string {
 function safeName(name: string | undefined): string {
   return name && /^[A-Za-z0-9_.-]{1,64}$/.test(name) ? name : '…';
 }
+
+const anyObject = compileBodySchema<Record<string, unknown>>({
+  type: 'object',
+  required: [],
+} as unknown as JSONSchemaType<Record<string, unknown>>);
+
+/**
+ * A validator that only insists the body is a JSON object, for routes whose field rules live in the
+ * domain (which names the offending field and audits the refusal). Compiled once, shared.
+ *
+ * @example
+ * withHttp(handler, { route: 'POST /v1/credentials', schema: jsonObjectBody() });
+ * // '[]' or '"x"' → 400 invalid_request 'body must be object'
+ */
+export function jsonObjectBody(): BodyValidator<Record<string, unknown>> {
+  return anyObject;
+}

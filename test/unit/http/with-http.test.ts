@@ -7,7 +7,7 @@ import {
   RateLimitedError,
   UpstreamUnavailableError,
 } from '../../../lib/domain/errors';
-import { compileBodySchema, type HttpResult, withHttp } from '../../../lib/http';
+import { compileBodySchema, type HttpResult, jsonObjectBody, withHttp } from '../../../lib/http';
 import { createLog, LOG_FIELDS, type LogTarget } from '../../../lib/log';
 import fixture from './fixtures/post-credentials.json';
 
@@ -363,5 +363,32 @@ describe('withHttp: access log', () => {
     log.info('x', { requestId: 'r', authorization: 'Bearer t' } as never);
 
     expect(lines[0]?.fields).toEqual({ requestId: 'r' });
+  });
+});
+
+describe('jsonObjectBody', () => {
+  it.each([['[]'], ['"text"'], ['42'], ['null']])('answers the non-object body %s with 400', async (raw) => {
+    const handler = withHttp<Record<string, unknown>>(async ({ body }) => ({ body }), {
+      route: 'POST /v1/credentials',
+      schema: jsonObjectBody(),
+      log: recorder().log,
+    });
+
+    const res = await handler(event({ body: raw }), context);
+
+    expect(res.statusCode).toBe(400);
+    expect(problemOf(res.body).detail).toBe('body must be object');
+  });
+
+  it('passes any object through untouched', async () => {
+    const handler = withHttp<Record<string, unknown>>(async ({ body }) => ({ body }), {
+      route: 'POST /v1/credentials',
+      schema: jsonObjectBody(),
+      log: recorder().log,
+    });
+
+    const res = await handler(event({ body: '{"entitlement":"x","extra":{"a":[1]}}' }), context);
+
+    expect(JSON.parse(res.body ?? '')).toEqual({ entitlement: 'x', extra: { a: [1] } });
   });
 });
