@@ -20,7 +20,8 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import type { LogFields, VendLog } from '../log';
+import { VendError } from '../domain/errors';
+import { log as defaultLog, type LogFields, type VendLog } from '../log';
 import {
   bodyLimit,
   DEFAULT_BODY_LIMIT_BYTES,
@@ -60,15 +61,21 @@ export interface HttpRequest<TBody, TEvent extends APIGatewayProxyEventV2 = Http
 }
 
 /** Options of {@link withHttp}. */
-export interface HttpOptions<TBody> {
-  /** Route for logs, e.g. `POST /v1/service/credentials`. */
-  route: string;
+export interface HttpOptions<TBody, TEvent extends APIGatewayProxyEventV2 = HttpApiEvent> {
+  /** Route for logs, e.g. `POST /v1/service/credentials`; default: the event's `routeKey`. */
+  route?: string;
   /** Compiled once at module load with `compileBodySchema`. Omit for routes without a body. */
   schema?: BodyValidator<TBody>;
   /** Default {@link DEFAULT_BODY_LIMIT_BYTES} (64 KiB). */
   bodyLimitBytes?: number;
   /** Tests inject a recorder; default is the process log (lib/log.ts). */
   log?: VendLog;
+  /**
+   * Called for a refusal raised by the chain itself, before the handler ran (413, not JSON, schema),
+   * so routes that audit every decision can audit these too. Its own failure is logged, never
+   * answered: the caller still gets the refusal.
+   */
+  onRefused?: (error: VendError, event: TEvent) => Promise<void>;
 }
 
 /** The Lambda handler {@link withHttp} returns. */
@@ -92,14 +99,35 @@ export type HttpHandler<TEvent extends APIGatewayProxyEventV2 = HttpApiEvent> = 
  */
 export function withHttp<TBody = undefined, TEvent extends APIGatewayProxyEventV2 = HttpApiEvent>(
   handler: (request: HttpRequest<TBody, TEvent>) => Promise<HttpResult>,
-  options: HttpOptions<TBody>,
+  options: HttpOptions<TBody, TEvent>,
 ): HttpHandler<TEvent> {
   const chain = middy<TEvent, HttpResult | APIGatewayProxyStructuredResultV2>();
   chain.use(problemErrors({ route: options.route, log: options.log }));
+  // Registered second so its onError runs just before problemErrors' (middy unwinds in reverse).
+  const handled = new WeakSet<object>();
+  const onRefused = options.onRefused;
+  if (onRefused) {
+    const log = options.log ?? defaultLog;
+    chain.use({
+      onError: async (request) => {
+        const error = request.error;
+        if (!(error instanceof VendError) || handled.has(request.event as object)) return;
+        try {
+          await onRefused(error, request.event as TEvent);
+        } catch (e) {
+          log.error('refusal not recorded', {
+            code: error.code,
+            errorName: e instanceof Error ? e.name : typeof e,
+          });
+        }
+      },
+    });
+  }
   chain.use(httpHeaderNormalizer());
   chain.use(bodyLimit({ limitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES }));
   if (options.schema) chain.use(jsonBody(options.schema));
   chain.handler(async (event, context) => {
+    handled.add(event as object);
     const state = requestState(event);
     return handler({
       event,

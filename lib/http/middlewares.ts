@@ -60,7 +60,7 @@ function requestIdOf(request: HttpRequest): string {
  * (after), problem+json for every error (onError), and one allow-listed access log line either way.
  * Register it FIRST so its after/onError run LAST.
  */
-export function problemErrors(opts: { route: string; log?: VendLog; now?: () => number }): MiddlewareObj {
+export function problemErrors(opts: { route?: string; log?: VendLog; now?: () => number }): MiddlewareObj {
   const log = opts.log ?? defaultLog;
   const now = opts.now ?? (() => performance.now());
   return {
@@ -89,7 +89,7 @@ export function problemErrors(opts: { route: string; log?: VendLog; now?: () => 
       log.info('request', {
         ...state.logFields,
         requestId: state.requestId,
-        route: opts.route,
+        route: opts.route ?? routeOf(request as HttpRequest),
         status: statusCode,
         durationMs: Math.round(now() - state.startedAt),
       });
@@ -107,7 +107,7 @@ export function problemErrors(opts: { route: string; log?: VendLog; now?: () => 
       const fields: LogFields = {
         ...state.logFields,
         requestId: state.requestId,
-        route: opts.route,
+        route: opts.route ?? routeOf(request as HttpRequest),
         status: response.statusCode,
         code: toProblem(error, state.requestId).code,
         durationMs: Math.round(now() - state.startedAt),
@@ -122,6 +122,11 @@ export function problemErrors(opts: { route: string; log?: VendLog; now?: () => 
       }
     },
   };
+}
+
+function routeOf(request: HttpRequest): string | undefined {
+  const key = request.event?.routeKey;
+  return typeof key === 'string' && key !== '' ? key : undefined;
 }
 
 function describeError(error: unknown, name?: string): Pick<LogFields, 'errorName' | 'errorMessage'> {

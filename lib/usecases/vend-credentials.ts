@@ -85,7 +85,9 @@ export function vendCredentials(deps: VendDeps): (input: VendInput) => Promise<V
       entitlement = input.grant?.entitlement ?? (await lookup(deps, input.caller, body.entitlement));
       return await issue(deps, input, auditId, body, entitlement);
     } catch (e) {
-      if (e instanceof VendError) await recordDenial(deps, input, auditId, e, body, entitlement);
+      if (e instanceof VendError) {
+        await recordDenial(deps, { ...input, auditId, error: e, body: body ?? input.body, entitlement });
+      }
       throw e;
     }
   };
@@ -169,34 +171,64 @@ async function issue(
   };
 }
 
+/**
+ * Audits a refusal of a vend: the use case calls it for its own refusals, and the function calls it
+ * for refusals the HTTP chain made before the use case ran (body too large, not JSON).
+ *
+ * @example
+ * ```ts
+ * await recordVendRefusal(deps)({ caller, error, request: { requestId } });
+ * ```
+ */
+export function recordVendRefusal(
+  deps: Pick<VendDeps, 'audit' | 'now' | 'newId' | 'log'>,
+): (input: RefusalInput) => Promise<void> {
+  return (input) => recordDenial(deps, { ...input, auditId: input.auditId ?? deps.newId(deps.now()) });
+}
+
+/** What {@link recordVendRefusal} needs to know about a refusal. */
+export interface RefusalInput {
+  caller: Caller;
+  error: VendError;
+  request: AuditRequestContext;
+  /** The raw body, if one was parsed (its entitlement id is recorded when it looks like one). */
+  body?: unknown;
+  auditId?: string;
+}
+
 async function recordDenial(
-  deps: VendDeps,
-  input: VendInput,
-  auditId: string,
-  error: VendError,
-  body: VendRequest | undefined,
-  ent: Entitlement | undefined,
+  deps: Pick<VendDeps, 'audit' | 'now' | 'newId' | 'log'>,
+  input: {
+    caller: Caller;
+    request: AuditRequestContext;
+    auditId: string;
+    error: VendError;
+    body?: unknown;
+    entitlement?: Entitlement;
+  },
 ): Promise<void> {
+  const { error, entitlement: ent } = input;
   // An audit outage is not a caller's decision to record; the intent path already refused.
   if (error.code === 'audit_unavailable') return;
+  const parsed = input.body as Partial<VendRequest> | undefined;
   try {
     await deps.audit.append(
       deniedRecord({
         id: deps.newId(deps.now()),
         time: deps.now(),
-        auditId,
+        auditId: input.auditId,
         request: input.request,
         caller: input.caller,
-        entitlement: ent?.id ?? body?.entitlement ?? safeEntitlementId(input.body),
+        entitlement: ent?.id ?? safeEntitlementId(parsed),
         roleArn: ent?.roleArn,
         reasonCode: error.code,
         reasonDetail: error.detail,
-        reason: body?.reason,
+        reason: typeof parsed?.reason === 'string' ? parsed.reason.slice(0, 512) : undefined,
       }),
     );
   } catch (e) {
     deps.log.error('audit denied record not written', {
-      auditId,
+      auditId: input.auditId,
       callerId: callerId(input.caller),
       code: error.code,
       errorName: e instanceof Error ? e.name : typeof e,

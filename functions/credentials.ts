@@ -1,0 +1,54 @@
+/**
+ * `POST /v1/service/credentials` (SigV4, services) and `POST /v1/credentials` (OIDC JWT, people):
+ * vend credentials for an entitlement. Wiring only: the rules are in lib/usecases/vend-credentials.ts.
+ */
+import type { AuditRequestContext } from '../lib/domain/audit';
+import { callerFromEvent } from '../lib/domain/caller';
+import { UnauthenticatedError } from '../lib/domain/errors';
+import type { Caller } from '../lib/domain/types';
+import { type HttpApiEvent, jsonObjectBody, withHttp } from '../lib/http';
+import { recordVendRefusal, vendCredentials } from '../lib/usecases/vend-credentials';
+import { vendDeps } from '../lib/wiring';
+
+// The body's rules (allowed keys, duration, policy) live in the domain, which names the offending
+// field and audits the refusal; the edge only insists on a JSON object.
+const body = jsonObjectBody();
+
+/** The caller, checked against the route: one authorizer per route makes a mismatch a misroute. */
+function callerFor(event: HttpApiEvent): Caller {
+  const caller = callerFromEvent(event);
+  const serviceRoute = event.routeKey?.includes('/v1/service/') ?? false;
+  if ((caller.kind === 'service') !== serviceRoute) {
+    throw new UnauthenticatedError(
+      serviceRoute ? 'service routes take SigV4-signed requests' : 'this route takes an OIDC token',
+    );
+  }
+  return caller;
+}
+
+function requestFacts(event: HttpApiEvent): AuditRequestContext {
+  return {
+    requestId: event.requestContext.requestId,
+    sourceIp: event.requestContext.http.sourceIp,
+    userAgent: event.requestContext.http.userAgent,
+  };
+}
+
+export const handler = withHttp(
+  async ({ event, body: parsed, annotate }) => {
+    const out = await vendCredentials(vendDeps())({
+      caller: callerFor(event),
+      body: parsed,
+      request: requestFacts(event),
+    });
+    annotate({ entitlement: out.entitlement, auditId: out.auditId });
+    return { body: out };
+  },
+  {
+    schema: body,
+    // Refusals by the chain itself (413, not JSON) are decisions too: audit them when the caller is known.
+    onRefused: async (error, event) => {
+      await recordVendRefusal(vendDeps())({ caller: callerFor(event), error, request: requestFacts(event) });
+    },
+  },
+);

@@ -1,0 +1,15 @@
+/**
+ * `GET /v1/service/entitlements` (SigV4) and `GET /v1/entitlements` (OIDC JWT): the entitlements this
+ * caller may use or request. Wiring only: lib/usecases/list-entitlements.ts decides.
+ */
+import { callerFromEvent } from '../lib/domain/caller';
+import { withHttp } from '../lib/http';
+import { listEntitlements } from '../lib/usecases/list-entitlements';
+import { entitlementStore } from '../lib/wiring';
+
+export const handler = withHttp(
+  async ({ event }) => ({
+    body: await listEntitlements({ entitlements: entitlementStore() })(callerFromEvent(event)),
+  }),
+  {},
+);
