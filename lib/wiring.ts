@@ -30,7 +30,10 @@ export function vendDeps(): VendDeps {
   deps ??= {
     entitlements: entitlementStore(),
     audit: new DynamoAuditStore(dynamoDocuments, cfg.tables.audit),
-    issuer: new StsCredentialIssuer(sts, { deadlineMs: cfg.sts.deadlineMs, baseDelayMs: cfg.sts.baseDelayMs }),
+    issuer: new StsCredentialIssuer(sts, {
+      deadlineMs: cfg.sts.deadlineMs,
+      baseDelayMs: cfg.sts.baseDelayMs,
+    }),
     now: () => new Date(),
     newId: (time) => ulid(time),
     log,
