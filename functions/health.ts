@@ -3,8 +3,9 @@
  * `Cache-Control: no-store` (a cached "ok" would hide an outage). It touches no table and no
  * upstream on purpose: readiness of dependencies is what the other routes' 503s report.
  */
-import pkg from '../package.json' with { type: 'json' };
+
 import { withHttp } from '../lib/http';
+import pkg from '../package.json' with { type: 'json' };
 
 export const handler = withHttp(async () => ({ body: { status: 'ok', version: pkg.version } }), {
   route: 'GET /v1/health',

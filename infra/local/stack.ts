@@ -15,8 +15,13 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CreateTableCommandInput, CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import { startAwsEndpoint, PortInUseError as AwsPortInUseError } from './aws/endpoint';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
+import { PortInUseError as AwsPortInUseError, startAwsEndpoint } from './aws/endpoint';
 import { PortInUseError as GatewayPortInUseError, startGateway } from './gateway/server';
 import { loadServerless } from './gateway/serverless';
 import { IamStore } from './iam/store';
@@ -33,7 +38,11 @@ export const PROFILES = ['ci', 'vend-broker'] as const;
 
 /** A port the stack needs is taken. The message names the variable that moves it. */
 export class StackPortInUseError extends Error {
-  constructor(readonly port: number, readonly variable: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly port: number,
+    readonly variable: string,
+    options?: { cause?: unknown },
+  ) {
     super(`port ${port} is in use: set ${variable} to another port`, options);
     this.name = 'StackPortInUseError';
   }
@@ -87,7 +96,8 @@ function portFrom(value: number | undefined, variable: string, fallback: number)
   const raw = process.env[variable]?.trim();
   if (!raw) return fallback;
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n > 65535) throw new StackConfigError(`${variable} must be a port number (0-65535), not '${raw}'`);
+  if (!/^\d+$/.test(raw) || n > 65535)
+    throw new StackConfigError(`${variable} must be a port number (0-65535), not '${raw}'`);
   return n;
 }
 
@@ -131,7 +141,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const now = opts.now ?? (() => new Date());
   if (opts.fresh) {
     if (dataDir === resolve('/') || dataDir === resolve(REPO_ROOT) || dataDir === resolve('.')) {
-      throw new StackConfigError(`refusing to wipe ${dataDir}: point VEND_DATA_DIR at a directory of its own`);
+      throw new StackConfigError(
+        `refusing to wipe ${dataDir}: point VEND_DATA_DIR at a directory of its own`,
+      );
     }
     await rm(dataDir, { recursive: true, force: true });
   }
@@ -148,7 +160,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   // objects made once the endpoint listens.
   let oidc: OidcIssuer | undefined;
   const slack = createSlackSink({ now });
-  const notReady = { status: 503, headers: { 'content-type': 'application/json' }, body: '{"message":"starting"}' };
+  const notReady = {
+    status: 503,
+    headers: { 'content-type': 'application/json' },
+    body: '{"message":"starting"}',
+  };
   const aws = await startAwsEndpoint({
     port: awsPort,
     dataDir: persist ? join(dataDir, 'dynamodb') : undefined,
@@ -159,7 +175,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       '/slack': (req: RawRequest) => slack.handler(req),
     },
   }).catch((error: unknown) => {
-    if (error instanceof AwsPortInUseError) throw new StackPortInUseError(awsPort, 'VEND_AWS_PORT', { cause: error });
+    if (error instanceof AwsPortInUseError)
+      throw new StackPortInUseError(awsPort, 'VEND_AWS_PORT', { cause: error });
     throw error;
   });
 
@@ -171,7 +188,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     });
     const keys: Record<string, KeyRecord> = {};
     for (const p of PROFILES) keys[p] = store.mintBaseSession(p);
-    const profiles = await writeAwsProfiles(join(dataDir, 'aws'), keys, { region: REGION, endpointUrl: aws.url });
+    const profiles = await writeAwsProfiles(join(dataDir, 'aws'), keys, {
+      region: REGION,
+      endpointUrl: aws.url,
+    });
     const broker = keys['vend-broker']!;
     const handlerEnv: Record<string, string> = {
       AWS_REGION: REGION,
@@ -192,7 +212,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const dynamo = new DynamoDBClient({
       region: REGION,
       endpoint: aws.url,
-      credentials: { accessKeyId: broker.accessKeyId, secretAccessKey: broker.secretAccessKey, sessionToken: broker.sessionToken },
+      credentials: {
+        accessKeyId: broker.accessKeyId,
+        secretAccessKey: broker.secretAccessKey,
+        sessionToken: broker.sessionToken,
+      },
     });
     try {
       await createTables(dynamo, service.tables);
@@ -208,7 +232,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       now,
       log: opts.log,
     }).catch((error: unknown) => {
-      if (error instanceof GatewayPortInUseError) throw new StackPortInUseError(apiPort, 'VEND_API_PORT', { cause: error });
+      if (error instanceof GatewayPortInUseError)
+        throw new StackPortInUseError(apiPort, 'VEND_API_PORT', { cause: error });
       throw error;
     });
     const env: Record<string, string> = {

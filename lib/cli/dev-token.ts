@@ -37,7 +37,10 @@ export interface DevTokenOptions {
 
 async function stackFile(dataDir: string): Promise<{ issuer?: string; audience?: string }> {
   try {
-    return JSON.parse(await readFile(join(dataDir, 'stack.json'), 'utf8')) as { issuer?: string; audience?: string };
+    return JSON.parse(await readFile(join(dataDir, 'stack.json'), 'utf8')) as {
+      issuer?: string;
+      audience?: string;
+    };
   } catch {
     return {};
   }
@@ -53,10 +56,16 @@ export async function devToken(opts: DevTokenOptions): Promise<string> {
   const dataDir = resolve(opts.dataDir ?? env.VEND_DATA_DIR ?? '.vend');
   const people = demoPeople();
   const person = people.find((p) => p.username === opts.user);
-  if (!person) throw new UnknownUserError(opts.user, people.map((p) => p.username));
+  if (!person)
+    throw new UnknownUserError(
+      opts.user,
+      people.map((p) => p.username),
+    );
   const stack = await stackFile(dataDir);
   const issuer =
-    env.VEND_OIDC_ISSUER?.trim() || stack.issuer || `http://127.0.0.1:${env.VEND_AWS_PORT?.trim() || '4566'}/oidc`;
+    env.VEND_OIDC_ISSUER?.trim() ||
+    stack.issuer ||
+    `http://127.0.0.1:${env.VEND_AWS_PORT?.trim() || '4566'}/oidc`;
   const audience = opts.audience ?? (env.VEND_OIDC_AUDIENCE?.trim() || stack.audience || DEFAULT_AUDIENCE);
   const key = await loadOrCreateSigningKey(join(dataDir, 'oidc', 'signing-key.json'));
   return mintPersonToken({
@@ -71,7 +80,9 @@ export async function devToken(opts: DevTokenOptions): Promise<string> {
 /** Parses `dev token …` arguments (after `vend`). */
 export function parseDevTokenArgs(argv: string[]): Omit<DevTokenOptions, 'env' | 'now' | 'dataDir'> {
   if (argv[0] !== 'dev' || argv[1] !== 'token') {
-    throw new DevTokenUsageError(`unknown command '${argv.join(' ')}': only 'vend dev token --user <name>' exists yet`);
+    throw new DevTokenUsageError(
+      `unknown command '${argv.join(' ')}': only 'vend dev token --user <name>' exists yet`,
+    );
   }
   let values: { user?: string; audience?: string; ttl?: string };
   try {

@@ -43,7 +43,13 @@ export interface StackHandle {
   ): Promise<Response>;
 }
 
-const AMBIENT = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE'];
+const AMBIENT = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+  'AWS_DEFAULT_PROFILE',
+];
 
 /** Starts a stack for the enclosing describe/file; see {@link StackHandle}. */
 export function withStack(opts: Partial<StackOptions> = {}): StackHandle {
@@ -65,8 +71,13 @@ export function withStack(opts: Partial<StackOptions> = {}): StackHandle {
 
   const credentials = (profile: string) => {
     const key = started().keys[profile];
-    if (!key) throw new Error(`no profile ${profile}; the stack has ${Object.keys(started().keys).join(', ')}`);
-    return { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, sessionToken: key.sessionToken };
+    if (!key)
+      throw new Error(`no profile ${profile}; the stack has ${Object.keys(started().keys).join(', ')}`);
+    return {
+      accessKeyId: key.accessKeyId,
+      secretAccessKey: key.secretAccessKey,
+      sessionToken: key.sessionToken,
+    };
   };
 
   return {
@@ -81,7 +92,9 @@ export function withStack(opts: Partial<StackOptions> = {}): StackHandle {
     },
     get env() {
       const base = Object.fromEntries(
-        Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !AMBIENT.includes(e[0])),
+        Object.entries(process.env).filter(
+          (e): e is [string, string] => e[1] !== undefined && !AMBIENT.includes(e[0]),
+        ),
       );
       return { ...base, ...started().env };
     },
@@ -90,7 +103,12 @@ export function withStack(opts: Partial<StackOptions> = {}): StackHandle {
     async signedFetch(profile, method, path, body, headers = {}) {
       const url = new URL(path, started().apiUrl);
       const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-      const signer = new SignatureV4({ service: 'execute-api', region: REGION, credentials: credentials(profile), sha256: Sha256 });
+      const signer = new SignatureV4({
+        service: 'execute-api',
+        region: REGION,
+        credentials: credentials(profile),
+        sha256: Sha256,
+      });
       const query: Record<string, string | string[]> = {};
       for (const [k, v] of url.searchParams) {
         const prior = query[k];

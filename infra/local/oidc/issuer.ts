@@ -131,7 +131,7 @@ export async function createOidcIssuer(opts: OidcIssuerOptions): Promise<OidcIss
     return found;
   };
 
-  const mintToken = (user: string, options?: MintOptions): Promise<string> =>
+  const mintToken = async (user: string, options?: MintOptions): Promise<string> =>
     mintPersonToken({ key, issuer, person: person(user), now: now(), defaultAudience: audience, options });
 
   const tokenResponse = async (who: Person, clientId: string, scope: string): Promise<RawResponse> => {

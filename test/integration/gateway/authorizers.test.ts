@@ -1,18 +1,23 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the tests read arbitrary JSON answers
 /**
  * The local API Gateway's authorizers and event, end to end: a real stack (IAM store, SigV4, the
  * local issuer) serving the fixture service whose functions echo the event they receive.
  */
 import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { exportSPKI, importJWK } from 'jose';
+import { type CryptoKey, exportSPKI, importJWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { withStack } from '../../support/stack';
 
-const stack = withStack({ serverlessFile: fileURLToPath(new URL('./fixtures/serverless.yml', import.meta.url)) });
+const stack = withStack({
+  serverlessFile: fileURLToPath(new URL('./fixtures/serverless.yml', import.meta.url)),
+});
 
 const b64url = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 
-async function echoed(res: Response): Promise<{ event: Record<string, any>; context: Record<string, any>; env: Record<string, string> }> {
+async function echoed(
+  res: Response,
+): Promise<{ event: Record<string, any>; context: Record<string, any>; env: Record<string, string> }> {
   expect(res.status).toBe(200);
   return (await res.json()) as never;
 }
@@ -51,7 +56,9 @@ describe('IAM routes (SigV4, execute-api)', () => {
   });
 
   it('answers a wrong signature 403 with the signature-mismatch message', async () => {
-    const signed = await stack.signedFetch('ci', 'POST', '/v1/service/echo', '{"a":1}', { 'content-type': 'application/json' });
+    const signed = await stack.signedFetch('ci', 'POST', '/v1/service/echo', '{"a":1}', {
+      'content-type': 'application/json',
+    });
     expect(signed.status).toBe(200);
     // Same credentials, body changed after signing: the signature no longer matches.
     const res = await tamper('{"a":2}');
@@ -80,7 +87,12 @@ describe('IAM routes (SigV4, execute-api)', () => {
     const { SignatureV4 } = await import('@smithy/signature-v4');
     const { Sha256 } = await import('@aws-crypto/sha256-js');
     const url = new URL('/v1/service/echo', stack.apiUrl);
-    const signer = new SignatureV4({ service: 'execute-api', region: 'us-east-1', credentials: stack.credentials('ci'), sha256: Sha256 });
+    const signer = new SignatureV4({
+      service: 'execute-api',
+      region: 'us-east-1',
+      credentials: stack.credentials('ci'),
+      sha256: Sha256,
+    });
     const signed = await signer.sign({
       method: 'POST',
       protocol: 'http:',
@@ -96,7 +108,9 @@ describe('IAM routes (SigV4, execute-api)', () => {
 
 describe('JWT routes (personJwt)', () => {
   const call = (authorization?: string): Promise<Response> =>
-    fetch(`${stack.apiUrl}/v1/person/echo`, { headers: authorization === undefined ? {} : { authorization } });
+    fetch(`${stack.apiUrl}/v1/person/echo`, {
+      headers: authorization === undefined ? {} : { authorization },
+    });
 
   it('passes a valid token and presents the claims as HTTP APIs do (all strings, arrays as [a b])', async () => {
     const token = await stack.token('alice');
@@ -153,7 +167,14 @@ describe('JWT routes (personJwt)', () => {
 
   it('answers an alg:none token 401', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const payload = { iss: stack.stack.oidc.issuer, aud: 'vend', sub: 'x', iat: now, exp: now + 600, groups: ['sre'] };
+    const payload = {
+      iss: stack.stack.oidc.issuer,
+      aud: 'vend',
+      sub: 'x',
+      iat: now,
+      exp: now + 600,
+      groups: ['sre'],
+    };
     const token = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(payload)}.`;
 
     expect((await call(`Bearer ${token}`)).status).toBe(401);
@@ -161,7 +182,9 @@ describe('JWT routes (personJwt)', () => {
 
   it('answers an HS256 token keyed with the issuer public key 401 (algorithm confusion)', async () => {
     const jwk = stack.stack.oidc.jwks.keys[0]!;
-    const pem = await exportSPKI((await importJWK({ ...jwk, alg: 'RS256' }, 'RS256', { extractable: true })) as CryptoKey);
+    const pem = await exportSPKI(
+      (await importJWK({ ...jwk, alg: 'RS256' }, 'RS256', { extractable: true })) as CryptoKey,
+    );
     const now = Math.floor(Date.now() / 1000);
     const signingInput = `${b64url({ alg: 'HS256', typ: 'JWT', kid: jwk.kid })}.${b64url({ iss: stack.stack.oidc.issuer, aud: 'vend', sub: 'x', iat: now, exp: now + 600 })}`;
     const token = `${signingInput}.${createHmac('sha256', pem).update(signingInput).digest('base64url')}`;

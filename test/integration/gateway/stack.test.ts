@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { WebClient } from '@slack/web-api';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -27,18 +27,26 @@ describe('the vend API through the local gateway', () => {
   });
 
   it('created the tables declared in serverless.yml', async () => {
-    const client = new DynamoDBClient({ region: 'us-east-1', endpoint: stack.awsUrl, credentials: stack.credentials('vend-broker') });
+    const client = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: stack.awsUrl,
+      credentials: stack.credentials('vend-broker'),
+    });
 
     const { TableNames } = await client.send(new ListTablesCommand({}));
 
-    expect(TableNames).toEqual(expect.arrayContaining(['vend-dev-entitlements', 'vend-dev-audit', 'vend-dev-requests']));
+    expect(TableNames).toEqual(
+      expect.arrayContaining(['vend-dev-entitlements', 'vend-dev-audit', 'vend-dev-requests']),
+    );
     client.destroy();
   });
 });
 
 describe('the local OIDC issuer', () => {
   it('publishes discovery and a JWKS that verifies its tokens (jose createRemoteJWKSet)', async () => {
-    const discovery = (await (await fetch(`${stack.stack.oidc.issuer}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+    const discovery = (await (
+      await fetch(`${stack.stack.oidc.issuer}/.well-known/openid-configuration`)
+    ).json()) as Record<string, string>;
     const jwks = createRemoteJWKSet(new URL(discovery.jwks_uri!));
 
     const { payload, protectedHeader } = await jwtVerify(await stack.token('dave'), jwks, {
@@ -50,26 +58,37 @@ describe('the local OIDC issuer', () => {
     expect(discovery.issuer).toBe(`${stack.awsUrl}/oidc`);
     expect(discovery.device_authorization_endpoint).toBe(`${stack.awsUrl}/oidc/device_authorization`);
     expect(protectedHeader.alg).toBe('RS256');
-    expect(payload).toMatchObject({ email: 'dave@example.com', preferred_username: 'dave', groups: ['oncall'] });
+    expect(payload).toMatchObject({
+      email: 'dave@example.com',
+      preferred_username: 'dave',
+      groups: ['oncall'],
+    });
     expect(payload.sub).not.toContain('@');
   });
 
   it('vend dev token mints offline from the persisted key a token the gateway accepts', async () => {
-    const { stdout } = await run(process.execPath, ['bin/vend.js', 'dev', 'token', '--user', 'erin'], { env: stack.env });
+    const { stdout } = await run(process.execPath, ['bin/vend.js', 'dev', 'token', '--user', 'erin'], {
+      env: stack.env,
+    });
     const jwks = createRemoteJWKSet(new URL(`${stack.stack.oidc.issuer}/jwks.json`));
 
-    const { payload } = await jwtVerify(stdout.trim(), jwks, { issuer: stack.stack.oidc.issuer, audience: 'vend' });
+    const { payload } = await jwtVerify(stdout.trim(), jwks, {
+      issuer: stack.stack.oidc.issuer,
+      audience: 'vend',
+    });
 
     expect(payload.groups).toEqual(['auditors']);
   });
 
   it('vend dev token refuses an unknown user with one line and exit 2', async () => {
-    const failure = await run(process.execPath, ['bin/vend.js', 'dev', 'token', '--user', 'zoe'], { env: stack.env }).catch(
-      (e: { code: number; stderr: string; stdout: string }) => e,
-    );
+    const failure = await run(process.execPath, ['bin/vend.js', 'dev', 'token', '--user', 'zoe'], {
+      env: stack.env,
+    }).catch((e: { code: number; stderr: string; stdout: string }) => e);
 
     expect(failure).toMatchObject({ code: 2, stdout: '' });
-    expect((failure as { stderr: string }).stderr.trim().split('\n')).toEqual([expect.stringContaining("unknown user 'zoe'")]);
+    expect((failure as { stderr: string }).stderr.trim().split('\n')).toEqual([
+      expect.stringContaining("unknown user 'zoe'"),
+    ]);
   });
 
   it('completes the device authorization grant once the user approves', async () => {
@@ -78,8 +97,14 @@ describe('the local OIDC issuer', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(fields).toString(),
     });
-    const start = (await (await fetch(`${stack.stack.oidc.issuer}/device_authorization`, form({ client_id: 'vend-cli' }))).json()) as Record<string, string>;
-    const grant = { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: start.device_code!, client_id: 'vend-cli' };
+    const start = (await (
+      await fetch(`${stack.stack.oidc.issuer}/device_authorization`, form({ client_id: 'vend-cli' }))
+    ).json()) as Record<string, string>;
+    const grant = {
+      grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+      device_code: start.device_code!,
+      client_id: 'vend-cli',
+    };
     const pending = await fetch(`${stack.stack.oidc.issuer}/token`, form(grant));
 
     const approved = await fetch(`${stack.stack.oidc.issuer}/device/approve`, {
@@ -87,9 +112,15 @@ describe('the local OIDC issuer', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ user_code: start.user_code, user: 'alice' }),
     });
-    const tokens = (await (await fetch(`${stack.stack.oidc.issuer}/token`, form(grant))).json()) as Record<string, string>;
+    const tokens = (await (await fetch(`${stack.stack.oidc.issuer}/token`, form(grant))).json()) as Record<
+      string,
+      string
+    >;
     const jwks = createRemoteJWKSet(new URL(`${stack.stack.oidc.issuer}/jwks.json`));
-    const { payload } = await jwtVerify(tokens.access_token!, jwks, { issuer: stack.stack.oidc.issuer, audience: 'vend' });
+    const { payload } = await jwtVerify(tokens.access_token!, jwks, {
+      issuer: stack.stack.oidc.issuer,
+      audience: 'vend',
+    });
 
     expect(pending.status).toBe(400);
     expect(await pending.json()).toMatchObject({ error: 'authorization_pending' });
@@ -101,7 +132,11 @@ describe('the local OIDC issuer', () => {
 });
 
 describe('the local Slack sink', () => {
-  const slack = () => new WebClient('xoxb-local-vend-bot', { slackApiUrl: `${stack.awsUrl}/slack/api/`, retryConfig: { retries: 0 } });
+  const slack = () =>
+    new WebClient('xoxb-local-vend-bot', {
+      slackApiUrl: `${stack.awsUrl}/slack/api/`,
+      retryConfig: { retries: 0 },
+    });
 
   it('answers chat.postMessage and chat.update like Slack and records both', async () => {
     await fetch(`${stack.awsUrl}/slack/messages`, { method: 'DELETE' });
@@ -113,22 +148,39 @@ describe('the local Slack sink', () => {
       blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*prod-admin*' } }],
     });
     const second = await client.chat.postMessage({ channel: 'C0APPROVALS', text: 'again' });
-    const updated = await client.chat.update({ channel: 'C0APPROVALS', ts: posted.ts!, text: 'approved by bob' });
+    const updated = await client.chat.update({
+      channel: 'C0APPROVALS',
+      ts: posted.ts!,
+      text: 'approved by bob',
+    });
     const listed = (await (await fetch(`${stack.awsUrl}/slack/messages?channel=C0APPROVALS`)).json()) as {
       calls: { method: string; args: Record<string, unknown>; ts: string }[];
     };
 
-    expect(posted).toMatchObject({ ok: true, channel: 'C0APPROVALS', message: { text: 'alice asks for prod-admin' } });
+    expect(posted).toMatchObject({
+      ok: true,
+      channel: 'C0APPROVALS',
+      message: { text: 'alice asks for prod-admin' },
+    });
     expect(Number(second.ts)).toBeGreaterThan(Number(posted.ts));
     expect(updated).toMatchObject({ ok: true, ts: posted.ts, text: 'approved by bob' });
-    expect(listed.calls.map((c) => c.method)).toEqual(['chat.postMessage', 'chat.postMessage', 'chat.update']);
-    expect(listed.calls[0]!.args.blocks).toEqual([{ type: 'section', text: { type: 'mrkdwn', text: '*prod-admin*' } }]);
+    expect(listed.calls.map((c) => c.method)).toEqual([
+      'chat.postMessage',
+      'chat.postMessage',
+      'chat.update',
+    ]);
+    expect(listed.calls[0]!.args.blocks).toEqual([
+      { type: 'section', text: { type: 'mrkdwn', text: '*prod-admin*' } },
+    ]);
     expect(JSON.stringify(listed)).not.toContain('xoxb-');
   });
 
   it('answers users.info for the demo people and refuses a wrong token with invalid_auth', async () => {
     const info = await slack().users.info({ user: 'U0BOB' });
-    const wrong = new WebClient('xoxb-wrong', { slackApiUrl: `${stack.awsUrl}/slack/api/`, retryConfig: { retries: 0 } });
+    const wrong = new WebClient('xoxb-wrong', {
+      slackApiUrl: `${stack.awsUrl}/slack/api/`,
+      retryConfig: { retries: 0 },
+    });
 
     expect(info.user).toMatchObject({ id: 'U0BOB', name: 'bob', profile: { email: 'bob@example.com' } });
     await expect(wrong.auth.test()).rejects.toMatchObject({ data: { ok: false, error: 'invalid_auth' } });
@@ -147,7 +199,11 @@ describe('the AWS profile files', () => {
   });
 
   it('work with the real AWS CLI through AWS_ENDPOINT_URL', async () => {
-    const { stdout } = await run('aws', ['sts', 'get-caller-identity', '--profile', 'ci', '--output', 'json'], { env: stack.env });
+    const { stdout } = await run(
+      'aws',
+      ['sts', 'get-caller-identity', '--profile', 'ci', '--output', 'json'],
+      { env: stack.env },
+    );
 
     expect(JSON.parse(stdout).Arn).toBe(stack.stack.keys.ci!.principal.arn);
   });

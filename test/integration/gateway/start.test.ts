@@ -13,7 +13,9 @@ const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 
-async function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; out: () => string; err: () => string }> {
+async function startChild(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; out: () => string; err: () => string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'vend-start-'));
   dirs.push(dataDir);
   const child = spawn(TSX, ['infra/local/start.ts', '--memory'], {
@@ -29,7 +31,9 @@ async function startChild(env: Record<string, string>): Promise<{ child: ChildPr
 }
 
 const exited = (child: ChildProcess): Promise<number | null> =>
-  new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+  new Promise((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code)),
+  );
 
 /** Resolves once `text` appears on stdout (or rejects when the child exits first). */
 function waitFor(child: ChildProcess, out: () => string, text: string): Promise<void> {
@@ -56,13 +60,17 @@ describe('npm start', () => {
     const { child, out } = await startChild({});
     await waitFor(child, out, 'Ctrl-C stops');
 
-    const exportLine = out().split('\n').find((l) => l.trim().startsWith('export '));
+    const exportLine = out()
+      .split('\n')
+      .find((l) => l.trim().startsWith('export '));
     const vendUrl = /VEND_URL=(\S+)/.exec(exportLine ?? '')?.[1];
     const health = await fetch(`${vendUrl}/v1/health`);
     child.kill('SIGINT');
     const code = await exited(child);
 
-    expect(exportLine).toMatch(/AWS_CONFIG_FILE=\S+ AWS_SHARED_CREDENTIALS_FILE=\S+ AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+ VEND_URL=http/);
+    expect(exportLine).toMatch(
+      /AWS_CONFIG_FILE=\S+ AWS_SHARED_CREDENTIALS_FILE=\S+ AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+ VEND_URL=http/,
+    );
     expect(out()).toContain('arn:aws:sts::111122223333:assumed-role/CICDDeployRole/');
     expect(out()).toContain('vend-broker');
     expect(health.status).toBe(200);
@@ -79,7 +87,9 @@ describe('npm start', () => {
       const code = await exited(child);
 
       expect(code).not.toBe(0);
-      expect(err().trim().split('\n')).toEqual([`vend: port ${port} is in use: set VEND_API_PORT to another port`]);
+      expect(err().trim().split('\n')).toEqual([
+        `vend: port ${port} is in use: set VEND_API_PORT to another port`,
+      ]);
     } finally {
       blocker.close();
     }
