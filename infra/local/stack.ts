@@ -12,6 +12,7 @@
  * 5. start the gateway with the handler environment; write `<dataDir>/stack.json` (the URLs and the
  *    issuer; kept after stop so `vend dev token` can mint offline for the last issuer).
  */
+
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,12 +22,15 @@ import {
   DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoEntitlementStore } from '../../lib/dynamodb/entitlement-store';
 import { PortInUseError as AwsPortInUseError, startAwsEndpoint } from './aws/endpoint';
 import { PortInUseError as GatewayPortInUseError, startGateway } from './gateway/server';
 import { loadServerless } from './gateway/serverless';
 import { IamStore } from './iam/store';
 import { createOidcIssuer, type OidcIssuer } from './oidc/issuer';
 import { type ProfileFiles, writeAwsProfiles } from './profiles';
+import { seedEntitlements } from './seed';
 import { createSlackSink, LOCAL_BOT_TOKEN, type SlackSink } from './slack/sink';
 import type { KeyRecord, RawRequest } from './types';
 
@@ -57,6 +61,8 @@ export class StackConfigError extends Error {
 }
 
 export interface StackOptions {
+  /** The entitlements to seed; default infra/local/entitlements.yaml (the demo world). */
+  entitlementsFile?: string;
   /** Default `VEND_API_PORT` or 4000; 0 picks a free port. */
   apiPort?: number;
   /** Default `VEND_AWS_PORT` or 4566; 0 picks a free port. */
@@ -220,6 +226,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     });
     try {
       await createTables(dynamo, service.tables);
+      // The demo entitlements go in through the service's own validation and store, so a bad
+      // definition fails `npm start` with the same message a deployment would give.
+      const entitlementsTable = service.tables.find((t) => t.logicalId === 'EntitlementsTable');
+      if (!entitlementsTable) throw new StackConfigError('serverless.yml declares no EntitlementsTable');
+      await seedEntitlements(
+        new DynamoEntitlementStore(
+          DynamoDBDocumentClient.from(dynamo),
+          entitlementsTable.properties.TableName,
+        ),
+        opts.entitlementsFile ?? join(REPO_ROOT, 'infra/local/entitlements.yaml'),
+      );
     } finally {
       dynamo.destroy();
     }

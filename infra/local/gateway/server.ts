@@ -143,7 +143,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const runner = new FunctionRunner(service.rootDir);
   // Handlers read their configuration from process.env (Lambda's model). One process hosts all of
   // them, so the environment is shared; vend's functions take theirs from provider.environment.
-  for (const fn of service.functions.values()) Object.assign(fn.environment, opts.env);
+  // Every function's environment is applied at start too, so code that shares the process with the
+  // handlers (the test suites' fault injectors on lib/clients.ts) sees the same configuration a
+  // cold-started function would.
+  for (const fn of service.functions.values()) {
+    Object.assign(fn.environment, opts.env);
+    Object.assign(process.env, fn.environment);
+  }
   Object.assign(process.env, opts.env);
   const log = opts.log ?? (() => {});
 
