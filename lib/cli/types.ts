@@ -1,0 +1,76 @@
+/** Shapes of the vend API as the CLI reads them (CONTRACT §4). */
+
+/** STS credentials as vend returns them. */
+export interface Credentials {
+  AccessKeyId: string;
+  SecretAccessKey: string;
+  SessionToken: string;
+  /** ISO 8601. */
+  Expiration: string;
+}
+
+/** The vend response body (200 of the credential routes). */
+export interface VendResponse {
+  credentials: Credentials;
+  entitlement: string;
+  roleArn: string;
+  assumedRoleArn: string;
+  sourceIdentity: string;
+  durationSeconds: number;
+  auditId: string;
+}
+
+/** The vend request body. */
+export interface VendBody {
+  entitlement: string;
+  durationSeconds?: number;
+  policy?: unknown;
+  reason?: string;
+}
+
+/** An entitlement as listed (`GET /v1/entitlements`, `GET /v1/service/entitlements`). */
+export interface ListedEntitlement {
+  id: string;
+  description?: string;
+  roleArn: string;
+  maxDurationSeconds: number;
+  defaultDurationSeconds?: number;
+  approval?: { approvals: number; approverGroups: string[] };
+  breakGlass?: { maxDurationSeconds: number };
+  access?: { use: boolean; request: boolean; breakGlass: boolean };
+}
+
+/**
+ * An access request (`/v1/requests…`). The contract fixes the routes, not every field, so the CLI
+ * reads what it needs and shows the rest with `--json`.
+ */
+export interface AccessRequest {
+  id: string;
+  entitlement: string;
+  /** pending | approved | denied | cancelled | expired (and possibly more). */
+  status: string;
+  requester?: unknown;
+  reason?: string;
+  ticket?: string;
+  durationSeconds?: number;
+  breakGlass?: boolean;
+  approvals?: unknown[];
+  approvalsRequired?: number;
+  createdAt?: string;
+  expiresAt?: string;
+  grantExpiresAt?: string;
+  [key: string]: unknown;
+}
+
+/** One audit record as `GET /v1/audit` lists it (lib/domain/audit.ts). */
+export interface AuditEntry {
+  id: string;
+  time: string;
+  decision: string;
+  auditId?: string;
+  reasonCode?: string;
+  caller?: { id?: string; kind?: string; label?: string };
+  entitlement?: string;
+  accessKeyId?: string;
+  [key: string]: unknown;
+}
