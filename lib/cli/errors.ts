@@ -200,13 +200,16 @@ const NETWORK_WORDS: Record<string, string> = {
 /** The words for a fetch failure (`TypeError: fetch failed` with a `cause` carrying `code`). */
 export function networkReason(error: unknown): string {
   let e: unknown = error;
+  let deepest = error;
   for (let i = 0; i < 4 && e; i++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') return NETWORK_WORDS[code] ?? code.toLowerCase();
     if ((e as { name?: unknown }).name === 'TimeoutError') return 'timed out';
+    deepest = e;
     e = (e as { cause?: unknown }).cause;
   }
-  return oneLine(error instanceof Error ? error.message : String(error));
+  // Without a code, the innermost message says most ('bad port' rather than 'fetch failed').
+  return oneLine(deepest instanceof Error ? deepest.message : String(deepest));
 }
 
 /**
