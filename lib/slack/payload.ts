@@ -98,7 +98,7 @@ export function parseVendCommand(text: string): VendCommand {
     return {
       kind: 'request',
       entitlement: entitlementArg(words[1] ?? '', usage),
-      durationSeconds: parseDuration(words[2] ?? ''),
+      durationSeconds: durationArg(words[2] ?? '', usage),
       reason: rest(3),
     };
   }
@@ -107,7 +107,7 @@ export function parseVendCommand(text: string): VendCommand {
     return {
       kind: 'break-glass',
       entitlement: entitlementArg(words[1] ?? '', usage),
-      durationSeconds: parseDuration(words[2] ?? ''),
+      durationSeconds: durationArg(words[2] ?? '', usage),
       ticket: words[3] ?? '',
       reason: rest(4),
     };
@@ -248,6 +248,15 @@ export function allowListed(
     allow.appIds.includes(from.apiAppId) &&
     allow.teamIds.includes(from.teamId)
   );
+}
+
+function durationArg(word: string, usage: (why: string) => never): number {
+  try {
+    return parseDuration(word);
+  } catch (e) {
+    if (e instanceof InvalidRequestError) return usage(e.detail);
+    throw e;
+  }
 }
 
 function entitlementArg(word: string, usage: (why: string) => never): string {
