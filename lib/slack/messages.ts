@@ -129,7 +129,7 @@ export function approvalMessage(
       ? `${req.requester.label} asks for ${req.entitlement} (${formatDuration(req.durationSeconds)}): ` +
         `${req.reason} — ${approvals} of ${req.approvalsRequired} approvals`
       : `${req.entitlement} for ${req.requester.label}: ${outcomeText(req, status)}`;
-  return { text: limit(fallback), blocks };
+  return { text: fallbackText(fallback), blocks };
 }
 
 /**
@@ -154,7 +154,7 @@ export function breakGlassBroadcast(req: AccessRequest): SlackMessage {
   const text =
     `🚨 Break-glass: ${req.requester.label} took ${req.entitlement} for ${formatDuration(req.durationSeconds)} ` +
     `(ticket ${req.ticket ?? 'none'}): ${req.reason}`;
-  return { text: limit(text), blocks };
+  return { text: fallbackText(text), blocks };
 }
 
 /**
@@ -180,7 +180,7 @@ export function requesterNotice(req: AccessRequest, now?: Date): SlackMessage {
     line = `Your request for *${esc(req.entitlement)}*: ${outcome(req, status)}`;
     text = `Your request for ${req.entitlement}: ${outcomeText(req, status)}`;
   }
-  return { text: limit(text), blocks: [{ type: 'section', text: mrkdwn(limit(line)) }] };
+  return { text: fallbackText(text), blocks: [{ type: 'section', text: mrkdwn(limit(line)) }] };
 }
 
 /**
@@ -288,6 +288,12 @@ function plain(text: string): TextObject {
 
 function mrkdwn(text: string): TextObject {
   return { type: 'mrkdwn', text };
+}
+
+// Slack formats the top-level `text` as mrkdwn too (notifications, clients without blocks), so the
+// fallback is escaped whole: it has no markup of its own, only what people typed.
+function fallbackText(text: string): string {
+  return limit(esc(text));
 }
 
 // Section text is limited to 3000 characters; stay under it.
