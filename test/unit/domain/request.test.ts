@@ -696,3 +696,45 @@ describe('visibility', () => {
     expect(findVisible('REQ1', req, alice(), undefined)).toBe(req);
   });
 });
+
+describe('20 concurrent approvals of one request by two approvers', () => {
+  // Each click decides with castVote on what it read and writes with the condition; a failed
+  // condition is a conflict (the DynamoDB adapter's 409), after which the click re-reads and tries once
+  // more, as the use case does.
+  function click(store: { item: AccessRequest }, approver: PersonCaller, readAt: AccessRequest, now: Date) {
+    let read = readAt;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let outcome: ReturnType<typeof castVote>;
+      try {
+        outcome = castVote(read, { approver, decision: 'approve', now, entitlement: prodAdmin() });
+      } catch (e) {
+        return { refused: e };
+      }
+      if (conditionHolds(store.item, outcome.condition)) {
+        store.item = outcome.next;
+        return { transition: outcome.transition };
+      }
+      read = store.item;
+    }
+    return { refused: new ConflictError('lost the race twice') };
+  }
+
+  it.each([
+    ['all read before any write', 'stale'],
+    ['each reads just before writing', 'fresh'],
+  ])('%s: exactly one transition, two votes, every other click a 409', (_, reads) => {
+    const store = { item: pendingRequest() };
+    const initial = store.item;
+    const clicks = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? bob() : carol()));
+
+    const results = clicks.map((who, i) =>
+      click(store, who, reads === 'stale' ? initial : store.item, at(10 + i)),
+    );
+
+    const transitions = results.filter((r) => r.transition !== undefined);
+    expect(transitions).toEqual([{ transition: 'approved' }]);
+    expect(store.item.status).toBe('approved');
+    expect(store.item.votes.map((v) => v.label)).toEqual(['bob@example.com', 'carol@example.com']);
+    expect(results.filter((r) => r.refused instanceof ConflictError)).toHaveLength(18);
+  });
+});
