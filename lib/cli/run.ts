@@ -4,4 +4,6 @@
  */
 import { main } from './main';
 
+// The SDK warns on stderr about Node 20's end of support; the CLI's stderr is for its own one line.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.exitCode = await main(process.argv.slice(2));

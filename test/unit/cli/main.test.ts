@@ -352,6 +352,23 @@ describe('vend request --wait', () => {
     expect(t.out.join('')).toContain("export AWS_ACCESS_KEY_ID='ASIAFAKEFAKEFAKE0001'");
   });
 
+  it('on a terminal, redraws one spinner line in place and ends it with the outcome', async () => {
+    const states = ['pending', 'approved'];
+    api.on('POST /v1/requests', { body: { id: 'r-5', entitlement: 'prod-admin', status: 'pending' } });
+    api.on('GET /v1/requests/r-5', () => ({
+      body: { id: 'r-5', entitlement: 'prod-admin', status: states.shift() ?? 'approved' },
+    }));
+    const t = io({ VEND_TOKEN: aliceToken }, { isTTY: true });
+
+    expect(await main(['request', 'prod-admin', '--reason', 'x', '--wait'], t.io)).toBe(0);
+
+    const err = t.err.join('');
+    expect(err).toContain('\r\x1b[2K⠋ request r-5 (prod-admin): pending (0s, Ctrl-C to stop waiting)');
+    expect(err).toContain('\r\x1b[2K⠙ request r-5 (prod-admin): pending');
+    expect(err.endsWith('\r\x1b[2Krequest r-5 (prod-admin): approved\n')).toBe(true);
+    expect(t.out.join('')).toBe('r-5\n');
+  });
+
   it('a denied request ends the wait with exit 1', async () => {
     api.on('POST /v1/requests', { body: { id: 'r-2', entitlement: 'prod-admin', status: 'pending' } });
     api.on('GET /v1/requests/r-2', {
