@@ -6,6 +6,7 @@
  * Answers other than 2xx become {@link ApiResponseError}; network failures become
  * {@link UnavailableError} naming VEND_URL. Nothing secret is put in an error.
  */
+import { createHash } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
@@ -67,7 +68,9 @@ export class VendClient {
     const auth = this.opts.auth;
     if (auth.kind === 'service') return `aws:${(await this.resolveCredentials(auth)).accessKeyId}`;
     const claims = decodeJwtClaims(auth.token);
-    return `oidc:${String(claims?.iss ?? '')}#${String(claims?.sub ?? auth.token.slice(-16))}`;
+    if (typeof claims?.sub === 'string') return `oidc:${String(claims.iss ?? '')}#${claims.sub}`;
+    // Not a JWT we can read: name it by a hash, never by any part of the token itself.
+    return `token:${createHash('sha256').update(auth.token).digest('hex').slice(0, 32)}`;
   }
 
   /** `POST /v1/service/credentials` or `POST /v1/credentials`. */

@@ -497,3 +497,18 @@ describe('vend login', () => {
     expect(t.err.join('')).toMatch(/no OIDC issuer configured: pass --issuer URL, set VEND_OIDC_ISSUER/);
   });
 });
+
+describe('cache identity', () => {
+  it('a person is named by issuer and subject; an opaque token only by its hash', async () => {
+    const { VendClient } = await import('../../../lib/cli/client');
+    const person = new VendClient({ baseUrl: api.url, auth: { kind: 'person', token: aliceToken } });
+    const opaque = new VendClient({
+      baseUrl: api.url,
+      auth: { kind: 'person', token: 'opaque-secret-token-value' },
+    });
+
+    expect(await person.identity()).toBe('oidc:https://issuer#alice-sub');
+    expect(await opaque.identity()).toMatch(/^token:[0-9a-f]{32}$/);
+    expect(await opaque.identity()).not.toContain('value');
+  });
+});
