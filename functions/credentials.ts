@@ -3,7 +3,7 @@
  * vend credentials for an entitlement. Wiring only: the rules are in lib/usecases/vend-credentials.ts.
  */
 import type { AuditRequestContext } from '../lib/domain/audit';
-import { callerFromEvent } from '../lib/domain/caller';
+import { callerFromEvent, callerId } from '../lib/domain/caller';
 import { UnauthenticatedError } from '../lib/domain/errors';
 import type { Caller } from '../lib/domain/types';
 import { type HttpApiEvent, jsonObjectBody, withHttp } from '../lib/http';
@@ -36,8 +36,10 @@ function requestFacts(event: HttpApiEvent): AuditRequestContext {
 
 export const handler = withHttp(
   async ({ event, body: parsed, annotate }) => {
+    const caller = callerFor(event);
+    annotate({ callerId: callerId(caller) });
     const out = await vendCredentials(vendDeps())({
-      caller: callerFor(event),
+      caller,
       body: parsed,
       request: requestFacts(event),
     });
