@@ -300,7 +300,7 @@ function who(value: unknown): string | undefined {
 }
 
 function approvalsText(r: AccessRequest): string | undefined {
-  const have = Array.isArray(r.approvals) ? r.approvals.length : undefined;
+  const have = Array.isArray(r.votes) ? r.votes.filter((v) => v.decision === 'approve').length : undefined;
   if (have === undefined && r.approvalsRequired === undefined) return undefined;
   return `${have ?? 0}/${r.approvalsRequired ?? '?'}`;
 }
@@ -567,7 +567,7 @@ function buildProgram(rt: Runtime): Command {
     if (list.length === 0) return rt.err('no requests\n');
     rt.out(
       table(
-        ['ID', 'ENTITLEMENT', 'STATUS', 'REQUESTER', 'APPROVALS', 'DURATION', 'CREATED', 'REASON'],
+        ['ID', 'ENTITLEMENT', 'STATUS', 'REQUESTER', 'APPROVALS', 'DURATION', 'CREATED', 'UNTIL', 'REASON'],
         list.map((r) => [
           r.id,
           r.entitlement,
@@ -576,6 +576,7 @@ function buildProgram(rt: Runtime): Command {
           approvalsText(r),
           typeof r.durationSeconds === 'number' ? humanDuration(r.durationSeconds) : undefined,
           when(r.createdAt),
+          when(r.status === 'pending' ? r.expiresAt : r.grantEnd),
           r.reason,
         ]),
       ),
@@ -821,11 +822,10 @@ async function vendOnce(
 }
 
 function refusedFor(r: AccessRequest): RefusedError {
-  const by = who((r as { decidedBy?: unknown }).decidedBy);
-  const comment = typeof r.comment === 'string' ? `: ${r.comment}` : '';
-  return new RefusedError(
-    `request ${r.id} for ${r.entitlement} was ${r.status}${by ? ` by ${by}` : ''}${comment}`,
-  );
+  const deny = r.votes?.find((v) => v.decision === 'deny');
+  const by = deny?.label ? ` by ${deny.label}` : '';
+  const comment = deny?.comment ? `: ${deny.comment}` : '';
+  return new RefusedError(`request ${r.id} for ${r.entitlement} was ${r.status}${by}${comment}`);
 }
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];

@@ -54,11 +54,15 @@ export interface AccessRequest {
   ticket?: string;
   durationSeconds?: number;
   breakGlass?: boolean;
-  approvals?: unknown[];
+  /** One per approver decision (lib/domain/request.ts `Vote`). */
+  votes?: { approverId?: string; label?: string; decision?: string; at?: string; comment?: string }[];
   approvalsRequired?: number;
   createdAt?: string;
+  /** When a pending request lapses. */
   expiresAt?: string;
-  grantExpiresAt?: string;
+  /** The grant window, once approved. */
+  grantStart?: string;
+  grantEnd?: string;
   [key: string]: unknown;
 }
 

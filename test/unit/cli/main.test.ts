@@ -316,7 +316,7 @@ describe('vend request --wait', () => {
     const states = ['pending', 'pending', 'approved'];
     api.on('POST /v1/requests', {
       status: 201,
-      body: { id: 'r-9', entitlement: 'prod-admin', status: 'pending', approvals: [], approvalsRequired: 2 },
+      body: { id: 'r-9', entitlement: 'prod-admin', status: 'pending', votes: [], approvalsRequired: 2 },
     });
     api.on('GET /v1/requests/r-9', () => {
       const status = states.shift() ?? 'approved';
@@ -325,7 +325,10 @@ describe('vend request --wait', () => {
           id: 'r-9',
           entitlement: 'prod-admin',
           status,
-          approvals: status === 'pending' ? [{ by: 'bob' }] : [{}, {}],
+          votes:
+            status === 'pending'
+              ? [{ label: 'bob', decision: 'approve' }]
+              : [{ decision: 'approve' }, { decision: 'approve' }],
           approvalsRequired: 2,
         },
       };
@@ -372,12 +375,17 @@ describe('vend request --wait', () => {
   it('a denied request ends the wait with exit 1', async () => {
     api.on('POST /v1/requests', { body: { id: 'r-2', entitlement: 'prod-admin', status: 'pending' } });
     api.on('GET /v1/requests/r-2', {
-      body: { id: 'r-2', entitlement: 'prod-admin', status: 'denied', comment: 'no' },
+      body: {
+        id: 'r-2',
+        entitlement: 'prod-admin',
+        status: 'denied',
+        votes: [{ label: 'bob', decision: 'deny', comment: 'use staging' }],
+      },
     });
     const t = io({ VEND_TOKEN: aliceToken });
 
     expect(await main(['request', 'prod-admin', '--reason', 'x', '--wait'], t.io)).toBe(1);
-    expect(t.err.join('')).toMatch(/vend: request r-2 for prod-admin was denied: no\n$/);
+    expect(t.err.join('')).toMatch(/vend: request r-2 for prod-admin was denied by bob: use staging\n$/);
   });
 
   it('Ctrl-C while waiting leaves the request and says so (exit 130)', async () => {
