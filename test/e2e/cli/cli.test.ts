@@ -141,7 +141,34 @@ describe('vend login (device flow against the local issuer)', () => {
     expect(login.stderr()).toContain('logged in as alice');
     expect(list.code).toBe(0);
     expect((JSON.parse(list.stdout) as { id: string }[]).map((e) => e.id)).toContain('prod-readonly');
+
+    const creds = await vend(
+      ['credentials', 'prod-readonly', '--duration', '15m', '--format', 'credential-process'],
+      env,
+    );
+    const gated = await vend(['credentials', 'prod-admin'], env);
+
+    expect(creds.code).toBe(0);
+    expect(JSON.parse(creds.stdout)).toMatchObject({
+      Version: 1,
+      AccessKeyId: expect.stringMatching(/^ASIA/),
+    });
+    expect(gated.code).toBe(1);
+    expect(gated.stderr).toBe(
+      'vend: not entitled to prod-admin without approval; ask for it with: vend request prod-admin --reason "…"\n',
+    );
   }, 40_000);
+});
+
+describe('vend entitlements', () => {
+  it('lists what the ci service may use as a table', async () => {
+    const out = await vend(['entitlements', '--aws-profile', 'ci'], userEnv('list'));
+
+    expect(out.code).toBe(0);
+    expect(out.stdout.split('\n')[0]).toMatch(/^ID\s+ACCESS\s+MAX\s+ROLE/);
+    expect(out.stdout).toMatch(/^prod-readonly\s+use\s+1h\s+arn:aws:iam::444455556666:role\/ProdReadOnly/m);
+    expect(out.stdout).not.toMatch(/^prod-admin/m);
+  });
 });
 
 describe('bad input: one line, non-zero exit, nothing secret', () => {
