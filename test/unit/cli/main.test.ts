@@ -498,6 +498,26 @@ describe('vend login', () => {
     );
   });
 
+  it('Ctrl-C while waiting for approval stores nothing (exit 130)', async () => {
+    const issuer = `${api.url}/oidc`;
+    api.on('GET /oidc/.well-known/openid-configuration', {
+      body: {
+        device_authorization_endpoint: `${issuer}/device_authorization`,
+        token_endpoint: `${issuer}/token`,
+      },
+    });
+    api.on('POST /oidc/device_authorization', {
+      body: { device_code: 'dc', user_code: 'BCDF-GHJK', verification_uri: `${issuer}/device`, interval: 5 },
+    });
+    const ctrlC = new AbortController();
+    ctrlC.abort();
+    const t = io({ VEND_OIDC_ISSUER: issuer }, { signal: ctrlC.signal, sleep: undefined });
+
+    expect(await main(['login'], t.io)).toBe(130);
+    expect(t.err.join('')).toMatch(/vend: login stopped; nothing was stored\n$/);
+    await expect(stat(join(home, 'config', 'token.json'))).rejects.toThrow(/ENOENT/);
+  });
+
   it('without any issuer configured it says how to configure one (exit 2)', async () => {
     const t = io();
 
