@@ -1,10 +1,8 @@
 #!/usr/bin/env node
-// The `vend` package bin: a small launcher that runs the TypeScript sources through tsx's ESM API.
-// For now it only knows `vend dev token` (lib/cli/dev-token.ts); the full CLI (lib/cli/main.ts,
-// CONTRACT §5) replaces that import when it lands.
+// The `vend` package bin: runs the CLI's TypeScript sources (lib/cli) through tsx's ESM loader, so
+// the CLI in a checkout is always the code next to it. lib/cli/run.ts sets the exit code.
 import { register } from 'tsx/esm/api';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
-const { main } = await import('../lib/cli/dev-token.ts');
-process.exitCode = await main(process.argv.slice(2));
+await import('../lib/cli/run.ts');

@@ -1,14 +1,14 @@
 /**
  * Runs the `vend` CLI as a child process, as a user would, with the local stack's environment.
- * Until bin/vend.js launches lib/cli/main.ts, the CLI is started through tsx directly
- * (`node --import tsx lib/cli/run.ts`); the command is built in one place: {@link VEND}.
+ * It is started through the package bin, `node bin/vend.js`, exactly as `npx vend` would; the
+ * command is built in one place: {@link VEND}.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 /** The argv that runs vend (absolute paths, so a credential_process line works from anywhere). */
-export const VEND = [process.execPath, '--import', 'tsx', `${REPO}lib/cli/run.ts`];
+export const VEND = [process.execPath, `${REPO}bin/vend.js`];
 
 export interface Ran {
   code: number | null;
