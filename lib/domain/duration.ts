@@ -5,7 +5,7 @@
  * (`parseEntitlement`); the cap is applied here again so a hand-built Entitlement cannot slip past.
  */
 
-import { DurationOutOfRangeError } from './errors';
+import { DurationOutOfRangeError, InvalidRequestError } from './errors';
 import { MIN_DURATION_SECONDS, ROLE_CHAINING_MAX_SECONDS } from './limits';
 import type { Entitlement } from './types';
 
@@ -59,4 +59,38 @@ export function resolveDuration(input: DurationInput): number {
     throw new DurationOutOfRangeError(`durationSeconds must be ${range}; got ${value}${why}`);
   }
   return value;
+}
+
+const UNIT: Record<string, number> = { h: 3600, m: 60, s: 1 };
+
+/**
+ * A duration as people type it (CLI flags, Slack commands): `900`, `900s`, `15m`, `1h`, `1h30m`, in
+ * whole seconds, at most one day. Whether an entitlement allows the value is
+ * {@link resolveDuration}'s decision; this only reads the text. The error never echoes more than a
+ * short, printable excerpt of what was typed.
+ *
+ * @throws InvalidRequestError not one of those forms, zero, or over a day
+ * @example `parseDurationText('1h30m') // 5400`
+ */
+export function parseDurationText(text: string): number {
+  const s = text.trim().toLowerCase();
+  let seconds = 0;
+  if (/^\d{1,6}$/.test(s)) {
+    seconds = Number(s);
+  } else if (s !== '' && /^(\d{1,4}h)?(\d{1,5}m)?(\d{1,6}s)?$/.test(s)) {
+    for (const [, n, unit] of s.matchAll(/(\d+)([hms])/g)) seconds += Number(n) * (UNIT[unit ?? 's'] ?? 1);
+  } else {
+    throw new InvalidRequestError(
+      `invalid duration "${excerpt(text)}": use seconds (900) or units (15m, 1h, 1h30m)`,
+    );
+  }
+  if (seconds <= 0 || seconds > 86_400) {
+    throw new InvalidRequestError(`invalid duration "${excerpt(text)}": it must be between 1 s and 1 day`);
+  }
+  return seconds;
+}
+
+function excerpt(text: string): string {
+  const cleaned = text.replace(/[^\x20-\x7E]/g, '?');
+  return cleaned.length > 32 ? `${cleaned.slice(0, 32)}…` : cleaned;
 }

@@ -6,6 +6,7 @@
  * Refusals are InvalidRequestError with a usage line fit to show the person in Slack (ephemerally);
  * they never repeat more of the input than a short, printable excerpt.
  */
+import { parseDurationText } from '../domain/duration';
 import { InvalidRequestError } from '../domain/errors';
 import { ENTITLEMENT_ID } from '../domain/limits';
 
@@ -120,8 +121,6 @@ export function parseVendCommand(text: string): VendCommand {
   return usage(`unknown subcommand "${excerpt(words[0] ?? '')}"`);
 }
 
-const UNIT: Record<string, number> = { h: 3600, m: 60, s: 1 };
-
 /**
  * Durations as people type them: `900`, `900s`, `15m`, `1h`, `1h30m` → whole seconds. Whether the
  * entitlement allows the value is the domain's decision (`duration_out_of_range`).
@@ -129,23 +128,7 @@ const UNIT: Record<string, number> = { h: 3600, m: 60, s: 1 };
  * @throws InvalidRequestError not one of those forms, zero, or absurdly long (over a day)
  * @example `parseDuration('15m') // 900`
  */
-export function parseDuration(text: string): number {
-  const s = text.trim().toLowerCase();
-  let seconds = 0;
-  if (/^\d{1,6}$/.test(s)) {
-    seconds = Number(s);
-  } else if (s !== '' && /^(\d{1,4}h)?(\d{1,5}m)?(\d{1,6}s)?$/.test(s)) {
-    for (const [, n, unit] of s.matchAll(/(\d+)([hms])/g)) seconds += Number(n) * (UNIT[unit ?? 's'] ?? 1);
-  } else {
-    throw new InvalidRequestError(
-      `invalid duration "${excerpt(text)}": use seconds (900) or units (15m, 1h)`,
-    );
-  }
-  if (seconds <= 0 || seconds > 86_400) {
-    throw new InvalidRequestError(`invalid duration "${excerpt(text)}": it must be between 1 s and 1 day`);
-  }
-  return seconds;
-}
+export const parseDuration = parseDurationText;
 
 /** A button click vend acts on. */
 export interface VoteAction {

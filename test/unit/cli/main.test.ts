@@ -75,7 +75,7 @@ describe('arguments', () => {
     const t = io({ VEND_TOKEN: aliceToken });
 
     expect(await main(['credentials', 'prod-readonly', '--duration', '15 minutes'], t.io)).toBe(2);
-    expect(t.err.join('')).toMatch(/^vend: invalid duration '15 minutes'/);
+    expect(t.err.join('')).toMatch(/^vend: invalid duration "15 minutes"/);
     expect(api.seen).toEqual([]);
   });
 
