@@ -1,21 +1,45 @@
 /**
- * Seeds entitlements from a YAML file into the entitlements table, through the same validation and
- * store the service uses. The local stack seeds the demo world with it at every start, so editing
+ * Seeds entitlements from a YAML file into the entitlements table, through the same file reader
+ * (`vend entitlements validate`: positions, domain validation) and the same store the service uses.
+ * The local stack seeds the demo world with it at every start, so editing
  * infra/local/entitlements.yaml and restarting is how a developer changes the demo.
  */
-import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
-import { parseEntitlement } from '../../lib/domain/entitlement';
+
 import type { Entitlement } from '../../lib/domain/types';
+import { readEntitlementsFile, resolveExternalIds } from '../../lib/entitlements';
 import type { EntitlementStore } from '../../lib/ports';
 
-/** Reads and validates every entitlement of a YAML file (`entitlements: [...]`). */
-export async function loadEntitlementsFile(file: string): Promise<Entitlement[]> {
-  const doc = parse(await readFile(file, 'utf8')) as { entitlements?: unknown } | null;
-  if (!doc || !Array.isArray(doc.entitlements)) {
-    throw new Error(`${file}: expected a top-level "entitlements:" list`);
+/** The entitlements file has errors; the message lists them as `file:line:column: …`. */
+export class SeedFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SeedFileError';
   }
-  return doc.entitlements.map((raw) => parseEntitlement(raw));
+}
+
+/**
+ * Reads and validates every entitlement of a YAML file (`entitlements: [...]`). ExternalId
+ * references resolve from the environment (`{ env: NAME }`); SSM references are for real
+ * deployments and are refused here.
+ */
+export async function loadEntitlementsFile(file: string): Promise<Entitlement[]> {
+  const read = await readEntitlementsFile(file);
+  const errors = read.problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) {
+    throw new SeedFileError(
+      errors
+        .map((p) => `${p.position.file}:${p.position.line}:${p.position.column}: ${p.message}`)
+        .join('\n'),
+    );
+  }
+  return resolveExternalIds(read.entitlements, {
+    env: (name) => process.env[name],
+    ssm: async (name) => {
+      throw new SeedFileError(
+        `${file}: SSM reference ${name} cannot be resolved by the local stack; use { env: NAME }`,
+      );
+    },
+  });
 }
 
 /** Puts every entitlement of `file` into `store`; returns their ids. */
