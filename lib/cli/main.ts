@@ -31,6 +31,7 @@ import { CredentialCache, policyHash } from './cache';
 import { type AuditQuery, decodeJwtClaims, VendClient } from './client';
 import { main as devTokenMain } from './dev-token';
 import { parseDuration } from './duration';
+import { type AdminContext, registerEntitlementsCommands } from './entitlements';
 import {
   ApiResponseError,
   AuthError,
@@ -42,6 +43,7 @@ import {
   RefusedError,
   UsageError,
 } from './errors';
+import { registerLintTrust } from './lint-trust';
 import {
   CREDENTIAL_FORMATS,
   type CredentialFormat,
@@ -781,7 +783,30 @@ function buildProgram(rt: Runtime): Command {
     rt.exitCode = await devTokenMain(args, { stdout: (s) => rt.out(s), stderr: (s) => rt.err(s) });
   });
 
+  // operators: entitlements as code and the no-standing-trust check (docs/entitlements.md, docs/trust.md)
+  const admin = adminContext(rt);
+  const entitlementsCommand = program.commands.find((c) => c.name() === 'entitlements');
+  if (entitlementsCommand) registerEntitlementsCommands(entitlementsCommand, admin);
+  registerLintTrust(program, admin);
+
   return program;
+}
+
+/** What `vend entitlements validate|sync` and `vend lint-trust` use of the runtime. */
+function adminContext(rt: Runtime): AdminContext {
+  return {
+    out: (s) => rt.out(s),
+    err: (s) => rt.err(s),
+    env: rt.env,
+    cwd: rt.io.cwd,
+    now: rt.now,
+    awsCredentials: async (profile) =>
+      rt.io.awsCredentials ? rt.io.awsCredentials(profile) : defaultAwsCredentials(rt.env, profile),
+    region: (profile) => resolveRegion(rt.env, profile),
+    setExitCode: (code) => {
+      rt.exitCode = code;
+    },
+  };
 }
 
 async function vendOnce(
