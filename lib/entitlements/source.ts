@@ -35,7 +35,7 @@ export interface SourceFile {
   value: unknown;
   /**
    * The position of the deepest node along `path` that exists (so a missing field points at the
-   * mapping that lacks it). For a mapping key, the key's own position.
+   * mapping that lacks it). For a mapping entry, the key's position; for a list item, the item's.
    */
   positionOf(path: readonly PathSegment[]): Position;
 }
@@ -70,7 +70,6 @@ export function parseSource(text: string, file: string): SourceFile {
           if (!pair) break;
           if (isNode(pair.key) && pair.key.range) best = at(pair.key.range[0]);
           node = pair.value;
-          if (isNode(node) && node.range && !(isMap(node) || isSeq(node))) best = at(node.range[0]);
         } else if (isSeq(node) && typeof segment === 'number') {
           const item = node.items[segment];
           if (!item) break;

@@ -3,11 +3,13 @@
  * `AWS_ENDPOINT_URL`. Routing, in order:
  *  1. `X-Amz-Target: DynamoDB_20120810.*` → dynalite, after SigV4 (`dynamodb`);
  *  2. a mount prefix (`/oidc`, `/slack`, …) → that mount's handler;
- *  3. `POST /_local/iam/simulate`, `GET /_local/health` → local-only endpoints;
+ *  3. `POST /_local/iam/simulate`, `GET /_local/iam/roles`, `GET /_local/health` → local-only
+ *     endpoints;
  *  4. any other POST, or a GET with `Action=` → STS (Query protocol, SigV4 `sts`).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Policy } from '../../../lib/iam/types';
 import type { IamStore } from '../iam/store';
 import { UnknownPrincipalError } from '../iam/store';
 import { createStsHandler } from '../sts/handler';
@@ -114,6 +116,10 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions): Promise<AwsEnd
       if (raw.path === p || raw.path.startsWith(`${p}/`)) return handler(raw);
     }
     if (raw.path === '/_local/health' && raw.method === 'GET') return json(200, { status: 'ok' }, now);
+    if (raw.path === '/_local/iam/roles') {
+      if (raw.method !== 'GET') return json(405, { message: 'use GET' }, now);
+      return json(200, worldRoles(opts.store), now);
+    }
     if (raw.path === '/_local/iam/simulate') {
       if (raw.method !== 'POST') return json(405, { message: 'use POST' }, now);
       return simulate(opts.store, raw, now);
@@ -206,4 +212,39 @@ function simulate(store: IamStore, raw: RawRequest, now: Date): RawResponse {
     if (err instanceof UnknownPrincipalError) return json(404, { message: err.message }, now);
     throw err;
   }
+}
+
+/** A parsed policy back as a JSON policy document (every value an array, as normalised). */
+function policyDocument(policy: Policy): Record<string, unknown> {
+  return {
+    Version: policy.version,
+    Statement: policy.statements.map((st) => ({
+      ...(st.sid !== undefined && { Sid: st.sid }),
+      Effect: st.effect,
+      ...(st.principal && { Principal: st.principal }),
+      ...(st.notPrincipal && { NotPrincipal: st.notPrincipal }),
+      ...(st.action && { Action: st.action }),
+      ...(st.notAction && { NotAction: st.notAction }),
+      ...(st.resource && { Resource: st.resource }),
+      ...(st.notResource && { NotResource: st.notResource }),
+      ...(st.condition && { Condition: st.condition }),
+    })),
+  };
+}
+
+/**
+ * `GET /_local/iam/roles`: the world's roles in the world layout (docs/local-aws.md), for
+ * `vend lint-trust --endpoint`. Local only; holds no secrets beyond the demo ExternalIds that the
+ * world file itself publishes.
+ */
+function worldRoles(store: IamStore): Record<string, unknown> {
+  return {
+    roles: [...store.world.roles.values()].map((r) => ({
+      arn: r.arn,
+      maxSessionDuration: r.maxSessionDuration,
+      tags: r.tags,
+      trustPolicy: policyDocument(r.trustPolicy),
+      policies: r.identityPolicies.map((p) => ({ name: p.name, document: policyDocument(p) })),
+    })),
+  };
 }
