@@ -40,6 +40,31 @@ export interface Config {
   /** Entitlement read cache TTL; 0 disables the cache (`VEND_ENTITLEMENT_CACHE_TTL_MS`). */
   readonly entitlementCacheTtlMs: number;
   readonly logLevel: LogLevel;
+  /**
+   * How long an unanswered request stays pending unless its entitlement says
+   * (`VEND_REQUEST_TTL_SECONDS`, default 3600).
+   */
+  readonly requestTtlSeconds: number;
+  /** Slack settings; every field is optional so functions that do not talk to Slack never need them. */
+  readonly slack: SlackConfig;
+}
+
+/** Slack settings (`VEND_SLACK_*`). See docs/approvals.md for how to create the app. */
+export interface SlackConfig {
+  /** Web API base URL, e.g. `https://slack.com/api/` (`VEND_SLACK_API_URL`). */
+  readonly apiUrl: string | undefined;
+  /** Bot token `xoxb-…` (`VEND_SLACK_BOT_TOKEN`). Without it vend posts nothing to Slack. */
+  readonly botToken: string | undefined;
+  /** The app's signing secret (`VEND_SLACK_SIGNING_SECRET`); the Slack routes refuse everything without it. */
+  readonly signingSecret: string | undefined;
+  /** Allowed `api_app_id`s (`VEND_SLACK_APP_IDS`, comma-separated). Empty allows nothing. */
+  readonly appIds: readonly string[];
+  /** Allowed workspaces (`VEND_SLACK_TEAM_IDS`, comma-separated). Empty allows nothing. */
+  readonly teamIds: readonly string[];
+  /** Where approval messages go (`VEND_SLACK_APPROVERS_CHANNEL`). */
+  readonly approversChannel: string | undefined;
+  /** Where break-glass is broadcast (`VEND_SLACK_SECURITY_CHANNEL`). */
+  readonly securityChannel: string | undefined;
 }
 
 /** Thrown when the environment is missing or has a malformed value. Names the variable, never its value. */
@@ -70,6 +95,27 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   if (value < min || value > max) {
     throw new ConfigurationError(`${name} must be between ${min} and ${max}`);
   }
+  return value;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function list(env: Env, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
+function seconds(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigurationError(`${name} must be a whole number of seconds`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigurationError(`${name} must be between ${min} and ${max}`);
   return value;
 }
 
@@ -113,6 +159,16 @@ export function loadConfig(env: Env): Config {
     // Off by default: revoking an entitlement should take effect on the next request.
     entitlementCacheTtlMs: integer(env, 'VEND_ENTITLEMENT_CACHE_TTL_MS', 0, 0, 300_000),
     logLevel: logLevelFromEnv(env),
+    requestTtlSeconds: seconds(env, 'VEND_REQUEST_TTL_SECONDS', 3600, 1, 7 * 86_400),
+    slack: {
+      apiUrl: optional(env, 'VEND_SLACK_API_URL'),
+      botToken: optional(env, 'VEND_SLACK_BOT_TOKEN'),
+      signingSecret: optional(env, 'VEND_SLACK_SIGNING_SECRET'),
+      appIds: list(env, 'VEND_SLACK_APP_IDS'),
+      teamIds: list(env, 'VEND_SLACK_TEAM_IDS'),
+      approversChannel: optional(env, 'VEND_SLACK_APPROVERS_CHANNEL'),
+      securityChannel: optional(env, 'VEND_SLACK_SECURITY_CHANNEL'),
+    },
   };
   return deepFreeze(cfg);
 }

@@ -13,7 +13,7 @@
  *    issuer; kept after stop so `vend dev token` can mint offline for the last issuer).
  */
 
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -23,15 +23,18 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { parse as parseYaml } from 'yaml';
+import { DynamoSlackBindingStore } from '../../lib/dynamodb/binding-store';
 import { DynamoEntitlementStore } from '../../lib/dynamodb/entitlement-store';
 import { PortInUseError as AwsPortInUseError, startAwsEndpoint } from './aws/endpoint';
 import { PortInUseError as GatewayPortInUseError, startGateway } from './gateway/server';
 import { loadServerless } from './gateway/serverless';
 import { IamStore } from './iam/store';
 import { createOidcIssuer, type OidcIssuer } from './oidc/issuer';
+import { demoPeople } from './oidc/people';
 import { type ProfileFiles, writeAwsProfiles } from './profiles';
 import { seedEntitlements } from './seed';
-import { createSlackSink, LOCAL_BOT_TOKEN, type SlackSink } from './slack/sink';
+import { createSlackSink, LOCAL_BOT_TOKEN, LOCAL_TEAM_ID, type SlackSink } from './slack/sink';
 import type { KeyRecord, RawRequest } from './types';
 
 /** The repository root (serverless.yml, infra/local/world). */
@@ -39,6 +42,56 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const REGION = 'us-east-1';
 /** The demo profiles written to `<dataDir>/aws/credentials`. */
 export const PROFILES = ['ci', 'vend-broker'] as const;
+
+/**
+ * The local Slack app's signing secret: a demo value for the local stack only (a real one is a
+ * random secret from the Slack app's settings, kept in a secret store). Tests sign Slack requests
+ * with it (also in `stack.handlerEnv.VEND_SLACK_SIGNING_SECRET`).
+ */
+export const LOCAL_SLACK_SIGNING_SECRET = 'local-vend-slack-signing-secret-0000';
+/** The local Slack app id vend allow-lists. */
+export const LOCAL_SLACK_APP_ID = 'A0VENDLOCAL';
+/** Where the local stack posts approval messages and break-glass broadcasts. */
+export const LOCAL_SLACK_CHANNELS = { approvers: 'C0VENDAPPROVERS', security: 'C0VENDSECURITY' } as const;
+
+/**
+ * Seeds the Slack bindings of a file (infra/local/slack-bindings.yaml format) through the service's
+ * binding store: each names a person by OIDC subject; the issuer is the local one, and the groups
+ * and email come from the demo people (the local stand-in for the identity provider's directory).
+ *
+ * @example await seedSlackBindings(store, 'infra/local/slack-bindings.yaml', oidc.issuer) // ['U0ALICE', …]
+ */
+export async function seedSlackBindings(
+  store: Pick<DynamoSlackBindingStore, 'put'>,
+  file: string,
+  issuer: string,
+): Promise<string[]> {
+  const doc = parseYaml(await readFile(file, 'utf8')) as {
+    teamId?: unknown;
+    bindings?: { slackUserId?: unknown; subject?: unknown }[];
+  } | null;
+  if (!doc || typeof doc.teamId !== 'string' || !Array.isArray(doc.bindings)) {
+    throw new StackConfigError(`${file}: expected "teamId:" and a "bindings:" list`);
+  }
+  const people = demoPeople();
+  const seeded: string[] = [];
+  for (const b of doc.bindings) {
+    const person = people.find((p) => p.sub === b.subject);
+    if (!person || typeof b.slackUserId !== 'string') {
+      throw new StackConfigError(`${file}: binding ${String(b.slackUserId)} names no demo person`);
+    }
+    await store.put({
+      teamId: doc.teamId,
+      slackUserId: b.slackUserId,
+      issuer,
+      subject: person.sub,
+      email: person.email,
+      groups: person.groups,
+    });
+    seeded.push(b.slackUserId);
+  }
+  return seeded;
+}
 
 /** A port the stack needs is taken. The message names the variable that moves it. */
 export class StackPortInUseError extends Error {
@@ -78,6 +131,10 @@ export interface StackOptions {
   now?: () => Date;
   /** Gateway access log (one line per request). */
   log?: (line: string) => void;
+  /** Extra handler environment, over the stack's own (e.g. `VEND_REQUEST_TTL_SECONDS` for a test). */
+  handlerEnv?: Record<string, string>;
+  /** The Slack bindings to seed; default infra/local/slack-bindings.yaml. */
+  slackBindingsFile?: string;
 }
 
 export interface Stack {
@@ -212,6 +269,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       VEND_OIDC_AUDIENCE: oidc.audience,
       VEND_SLACK_API_URL: `${aws.url}/slack/api/`,
       VEND_SLACK_BOT_TOKEN: LOCAL_BOT_TOKEN,
+      VEND_SLACK_SIGNING_SECRET: LOCAL_SLACK_SIGNING_SECRET,
+      VEND_SLACK_APP_IDS: LOCAL_SLACK_APP_ID,
+      VEND_SLACK_TEAM_IDS: LOCAL_TEAM_ID,
+      VEND_SLACK_APPROVERS_CHANNEL: LOCAL_SLACK_CHANNELS.approvers,
+      VEND_SLACK_SECURITY_CHANNEL: LOCAL_SLACK_CHANNELS.security,
+      ...opts.handlerEnv,
     };
     const serverlessFile = opts.serverlessFile ?? join(REPO_ROOT, 'serverless.yml');
     const service = loadServerless(serverlessFile, { env: { ...process.env, ...handlerEnv } });
@@ -237,6 +300,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
             entitlementsTable.properties.TableName,
           ),
           opts.entitlementsFile ?? join(REPO_ROOT, 'infra/local/entitlements.yaml'),
+        );
+      }
+      // The demo Slack bindings go in through the service's own binding store (requests table).
+      const requestsTable = service.tables.find((t) => t.logicalId === 'RequestsTable');
+      if (requestsTable) {
+        await seedSlackBindings(
+          new DynamoSlackBindingStore(
+            DynamoDBDocumentClient.from(dynamo),
+            requestsTable.properties.TableName,
+          ),
+          opts.slackBindingsFile ?? join(REPO_ROOT, 'infra/local/slack-bindings.yaml'),
+          oidc.issuer,
         );
       }
     } finally {

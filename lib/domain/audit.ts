@@ -13,8 +13,31 @@ import type { ProblemCode } from './errors';
 import { AuditSecretLeakError } from './errors';
 import type { Caller } from './types';
 
-/** What happened. */
-export type AuditDecision = 'intent' | 'issued' | 'denied';
+/** What happened: a vend ({@link VendAuditDecision}) or a step of an access request ({@link RequestAuditDecision}). */
+export type AuditDecision = VendAuditDecision | RequestAuditDecision;
+
+/** The decisions of the vend path. */
+export type VendAuditDecision = 'intent' | 'issued' | 'denied';
+
+/**
+ * The decisions of the request path: one per vote and one per transition, so the trail shows who
+ * asked, who voted how, and what the request became.
+ * - `requested`: a request was opened (pending);
+ * - `approved-vote` / `denied-vote`: one approver's vote;
+ * - `approved` / `denied` / `cancelled` / `expired`: the request's transition;
+ * - `break-glass`: an emergency grant (approved at creation, review opened);
+ * - `review-signed-off`: someone else signed off a break-glass review.
+ */
+export type RequestAuditDecision =
+  | 'requested'
+  | 'approved-vote'
+  | 'denied-vote'
+  | 'approved'
+  | 'denied'
+  | 'cancelled'
+  | 'expired'
+  | 'break-glass'
+  | 'review-signed-off';
 
 /** Facts about the HTTP request, from the API Gateway event. */
 export interface AuditRequestContext {
@@ -54,6 +77,16 @@ export interface AuditRecord {
   sourceIp?: string;
   userAgent?: string;
   requestId?: string;
+  /** On request-path records: the access request's id (the record's `auditId` is the same id). */
+  accessRequestId?: string;
+  /** On request-path records: the request's status after this step. */
+  requestStatus?: string;
+  /** On request-path records: the ticket the request names. */
+  ticket?: string;
+  /** On votes: the approver's comment. */
+  comment?: string;
+  /** On transitions to approved (and break-glass): the end of the grant window (ISO 8601). */
+  grantEnd?: string;
 }
 
 /** Common input of the builders: ids and time are passed in (no clock, no id generator here). */
@@ -125,6 +158,50 @@ export function deniedRecord(
     reason: input.reason,
   };
   return compact(record);
+}
+
+/** What {@link requestAuditRecord} records about a request step. */
+export interface RequestAuditFacts {
+  decision: RequestAuditDecision;
+  /** Who acted: the requester, an approver, a reviewer; absent for the clock (`expired`). */
+  caller?: Caller;
+  /** The access request as it is after the step. */
+  accessRequest: {
+    id: string;
+    entitlement: string;
+    status: string;
+    durationSeconds: number;
+    reason: string;
+    ticket?: string;
+    grantEnd?: string;
+  };
+  comment?: string;
+}
+
+/**
+ * A record of one step of an access request: opened, a vote, a transition, break-glass, a review
+ * sign-off. The `auditId` is the request id, so one request's records are found together.
+ *
+ * @example
+ * ```ts
+ * requestAuditRecord({ id: 'r9', time: now, decision: 'approved-vote', caller: bob, accessRequest: next });
+ * ```
+ */
+export function requestAuditRecord(input: Omit<AuditBase, 'auditId'> & RequestAuditFacts): AuditRecord {
+  const r = input.accessRequest;
+  return compact({
+    ...base({ ...input, auditId: r.id }, 'intent'),
+    decision: input.decision,
+    caller: input.caller ? callerSummary(input.caller) : undefined,
+    entitlement: r.entitlement,
+    durationSeconds: r.durationSeconds,
+    reason: r.reason,
+    accessRequestId: r.id,
+    requestStatus: r.status,
+    ticket: r.ticket,
+    comment: input.comment,
+    grantEnd: r.grantEnd,
+  });
 }
 
 // AWS secret access keys are 40 characters of base64; real ones mix cases and digits, which tells

@@ -282,3 +282,21 @@ export class InvalidAuditIdError extends Error {
     this.name = 'InvalidAuditIdError';
   }
 }
+
+/**
+ * The caller may not decide this request: they are not in the entitlement's approver groups (403
+ * `not_entitled`, with a detail that says so rather than the generic "not entitled or does not
+ * exist": the caller already knows the request exists, having its id or its Slack message).
+ * @example `throw new NotApproverError('prod-admin')`
+ */
+export class NotApproverError extends VendError {
+  readonly code = 'not_entitled';
+  readonly entitlement: string;
+  constructor(entitlement: string, options?: { cause?: unknown }) {
+    super(
+      `you are not an approver of "${safeId(entitlement)}"; only its approver groups may decide`,
+      options,
+    );
+    this.entitlement = safeId(entitlement);
+  }
+}

@@ -50,6 +50,15 @@ const REQUEST_SK = 'REQUEST';
 const REQUESTER_PREFIX = 'REQUESTER#';
 const REQUEST_STATUS_PREFIX = 'REQ_STATUS#';
 
+const REVIEW_PREFIX = 'REVIEW#';
+const REVIEW_SK = 'REVIEW';
+const REVIEW_STATUS_PREFIX = 'REVIEW_STATUS#';
+const BREAK_GLASS_USE_PREFIX = 'BREAKGLASS#';
+const SLACK_BINDING_PREFIX = 'SLACK_BINDING#';
+const SLACK_PERSON_PREFIX = 'SLACK_PERSON#';
+const SLACK_PERSON_SK = 'SLACK_PERSON';
+const SLACK_REPLAY_PREFIX = 'SLACK_REPLAY#';
+const SLACK_REPLAY_SK = 'REPLAY';
 /** `2026-11-29T10:15:00.000Z` → `2026-11-29`. Throws on anything that is not a UTC ISO time. */
 function utcDay(isoTime: string): string {
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/.test(isoTime)) {
@@ -146,3 +155,46 @@ export const keys = {
 
 /** Names of the key attributes, for condition expressions (`attribute_not_exists(pk)`). */
 export const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'] as const;
+
+  /**
+   * All keys of one break-glass review item (requests table). GSI2: by review status, oldest first,
+   * so `open` reviews are one Query.
+   */
+  review(item: { id: string; openedAt: string; status: string }): Key & { gsi2pk: string; gsi2sk: string } {
+    return {
+      ...keys.reviewItem(item.id),
+      gsi2pk: keys.reviewStatus(item.status),
+      gsi2sk: timeOrdered(item.openedAt, item.id),
+    };
+  },
+  /** The base-table key of a review item. */
+  reviewItem(id: string): Key {
+    return { pk: REVIEW_PREFIX + id, sk: REVIEW_SK };
+  },
+  /** GSI2 partition key of the review items in one status (`open`, `signed-off`). */
+  reviewStatus(status: string): string {
+    return REVIEW_STATUS_PREFIX + status;
+  },
+  /**
+   * One break-glass use by one person (requests table): the partition is the person, the sort key
+   * the time, so "uses in the last day" is one Query with `sk >= timeBound(since)`.
+   */
+  breakGlassUse(personId: string, at: string, requestId: string): Key {
+    return { pk: keys.breakGlassUses(personId), sk: timeOrdered(at, requestId) };
+  },
+  /** Partition key of one person's break-glass uses. */
+  breakGlassUses(personId: string): string {
+    return BREAK_GLASS_USE_PREFIX + personId;
+  },
+  /** A Slack user's binding to a person (requests table), by workspace and Slack user id. */
+  slackBinding(teamId: string, slackUserId: string): Key {
+    return { pk: `${SLACK_BINDING_PREFIX}${teamId}`, sk: slackUserId };
+  },
+  /** The reverse of {@link keys.slackBinding}: where a person is told things in Slack. */
+  slackPerson(personId: string): Key {
+    return { pk: SLACK_PERSON_PREFIX + personId, sk: SLACK_PERSON_SK };
+  },
+  /** A Slack request already handled (replay guard); the key is already a hash. */
+  slackReplay(replayKey: string): Key {
+    return { pk: SLACK_REPLAY_PREFIX + replayKey, sk: SLACK_REPLAY_SK };
+  },

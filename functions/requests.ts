@@ -1,0 +1,76 @@
+/**
+ * The request routes (OIDC JWT, people): `POST /v1/requests`, `GET /v1/requests`,
+ * `GET /v1/requests/{id}`, `POST /v1/requests/{id}/approve|deny`, `POST /v1/requests/{id}/credentials`.
+ * Wiring only: lib/usecases/requests.ts decides.
+ */
+import type { AuditRequestContext } from '../lib/domain/audit';
+import { callerFromEvent, callerId } from '../lib/domain/caller';
+import { NotFoundError, UnauthenticatedError } from '../lib/domain/errors';
+import type { Caller } from '../lib/domain/types';
+import { type HttpApiEvent, type HttpResult, jsonObjectBody, withHttp } from '../lib/http';
+import {
+  createRequest,
+  decideRequest,
+  getRequest,
+  listRequests,
+  vendForRequest,
+} from '../lib/usecases/requests';
+import { requestDeps } from '../lib/wiring';
+
+// Each body's rules live in the domain; the edge only insists on a JSON object (absent is `{}`).
+const body = jsonObjectBody();
+
+function personFrom(event: HttpApiEvent): Caller {
+  const caller = callerFromEvent(event);
+  if (caller.kind !== 'person') throw new UnauthenticatedError('this route takes an OIDC token');
+  return caller;
+}
+
+function requestFacts(event: HttpApiEvent): AuditRequestContext {
+  return {
+    requestId: event.requestContext.requestId,
+    sourceIp: event.requestContext.http.sourceIp,
+    userAgent: event.requestContext.http.userAgent,
+  };
+}
+
+export const handler = withHttp(
+  async ({ event, body: parsed, annotate }): Promise<HttpResult> => {
+    const caller = personFrom(event);
+    annotate({ callerId: callerId(caller) });
+    const deps = requestDeps();
+    const acting = { caller, request: requestFacts(event) };
+    const id = event.pathParameters?.id ?? '';
+    switch (event.routeKey) {
+      case 'POST /v1/requests': {
+        const created = await createRequest(deps)({ ...acting, body: parsed });
+        annotate({ entitlement: created.entitlement, auditId: created.id });
+        return { statusCode: 201, body: created, headers: { Location: `/v1/requests/${created.id}` } };
+      }
+      case 'GET /v1/requests':
+        return {
+          body: await listRequests(deps)(acting, {
+            status: event.queryStringParameters?.status,
+            mine: event.queryStringParameters?.mine,
+          }),
+        };
+      case 'GET /v1/requests/{id}':
+        return { body: await getRequest(deps)(acting, id) };
+      case 'POST /v1/requests/{id}/approve':
+      case 'POST /v1/requests/{id}/deny': {
+        const decision = event.routeKey.endsWith('/approve') ? 'approve' : 'deny';
+        const out = await decideRequest(deps)({ ...acting, id, decision, comment: parsed.comment });
+        annotate({ entitlement: out.entitlement, auditId: out.id });
+        return { body: out };
+      }
+      case 'POST /v1/requests/{id}/credentials': {
+        const out = await vendForRequest(deps)({ ...acting, id, body: parsed });
+        annotate({ entitlement: out.entitlement, auditId: out.auditId });
+        return { body: out };
+      }
+      default:
+        throw new NotFoundError('no such route');
+    }
+  },
+  { schema: body },
+);
