@@ -17,12 +17,20 @@
  * auditId before throwing, so an operator can always tie the credentials to the intent; intents
  * without an `issued` or `denied` record are the ones to reconcile.
  */
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { type AuditRecord, assertNoSecrets } from '../domain/audit';
+import { recordContent } from '../domain/audit-chain';
+import { type AuditPosition, type AuditQueryPlan, auditDays } from '../domain/audit-query';
 import { AuditUnavailableError, ConflictError } from '../domain/errors';
 import { keys } from '../dynamodb/keys';
 import { log as defaultLog, type VendLog } from '../log';
 import type { AuditSink } from '../ports';
+import type { AuditPage, AuditReader } from './ports';
 
 /**
  * {@link AuditSink} on a DynamoDB table (see lib/dynamodb/tables.ts `audit`).
@@ -31,7 +39,7 @@ import type { AuditSink } from '../ports';
  * const audit = new DynamoAuditStore(dynamoDocuments, config().tables.audit);
  * await audit.append(intentRecord({ … }));
  */
-export class DynamoAuditStore implements AuditSink {
+export class DynamoAuditStore implements AuditSink, AuditReader {
   private readonly log: VendLog;
 
   constructor(
@@ -83,6 +91,124 @@ export class DynamoAuditStore implements AuditSink {
       });
     }
   }
+
+  /**
+   * One page of a planned query (lib/domain/audit-query.ts), newest first: reads the plan's
+   * partitions in order from `position`, each `sortKey BETWEEN lower AND upper` with the plan's
+   * equality filters, until `limit` records are found or the partitions run out. DynamoDB's `Limit`
+   * counts items before the filter, and each Query asks for no more than the page still needs, so a
+   * page never overshoots and the returned position is exact.
+   *
+   * @throws AuditUnavailableError when the table cannot be read
+   * @example
+   * const page = await store.page(planAuditQuery(filters), { partition: 0 }, 100);
+   */
+  async page(plan: AuditQueryPlan, position: AuditPosition, limit: number): Promise<AuditPage> {
+    const records: AuditRecord[] = [];
+    let at: AuditPosition = position;
+    while (records.length < limit && at.partition < plan.partitions.length) {
+      const names: Record<string, string> = { '#p': plan.partitionAttribute, '#s': plan.sortAttribute };
+      const values: Record<string, string> = {
+        ':p': plan.partitions[at.partition]!,
+        ':lo': plan.lower,
+        ':hi': plan.upper,
+      };
+      const filters: string[] = [];
+      for (const [name, value] of Object.entries(plan.where)) {
+        names[`#f_${name}`] = name;
+        values[`:f_${name}`] = value;
+        filters.push(`#f_${name} = :f_${name}`);
+      }
+      const out = await this.query({
+        TableName: this.tableName,
+        ...(plan.index === 'base' ? {} : { IndexName: plan.index }),
+        KeyConditionExpression: '#p = :p AND #s BETWEEN :lo AND :hi',
+        ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+        Limit: limit - records.length,
+        ...(at.startKey ? { ExclusiveStartKey: at.startKey } : {}),
+      });
+      for (const item of out.Items ?? []) records.push(recordContent(item) as unknown as AuditRecord);
+      at = out.LastEvaluatedKey
+        ? { partition: at.partition, startKey: stringKey(out.LastEvaluatedKey) }
+        : { partition: at.partition + 1 };
+    }
+    return at.partition < plan.partitions.length ? { records, next: at } : { records };
+  }
+
+  /**
+   * Every stored item whose sort key lies in `[since, until)`, oldest first, keys included (the
+   * verifier checks them). Reads one day partition after another; never scans.
+   *
+   * @throws AuditUnavailableError when the table cannot be read
+   */
+  async itemsBetween(since: string, until: string): Promise<Record<string, unknown>[]> {
+    if (until <= since) return [];
+    const lastIncluded = new Date(Date.parse(until) - 1).toISOString();
+    const items: Record<string, unknown>[] = [];
+    for (const day of auditDays(since, lastIncluded).reverse()) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const out = await this.query({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :p AND sk BETWEEN :lo AND :hi',
+          ExpressionAttributeValues: {
+            ':p': keys.auditDay(day),
+            ':lo': keys.timeBound(since),
+            // `<until>#` sorts before every record stamped exactly `until`: the bound is exclusive.
+            ':hi': keys.timeBound(until),
+          },
+          ScanIndexForward: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        });
+        items.push(...(out.Items ?? []));
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+    }
+    return items;
+  }
+
+  /**
+   * The time of the oldest record in the given UTC days (`yyyy-mm-dd`), or undefined if all are
+   * empty. One `Limit: 1` Query per day, a few days at a time; the sealer uses it once, to find
+   * where the chain of digests starts.
+   */
+  async earliestTime(days: readonly string[]): Promise<string | undefined> {
+    const sorted = [...days].sort();
+    const batch = 16;
+    for (let i = 0; i < sorted.length; i += batch) {
+      const found = await Promise.all(
+        sorted.slice(i, i + batch).map(async (day) => {
+          const out = await this.query({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :p',
+            ExpressionAttributeValues: { ':p': keys.auditDay(day) },
+            ScanIndexForward: true,
+            Limit: 1,
+          });
+          const t = out.Items?.[0]?.time;
+          return typeof t === 'string' ? t : undefined;
+        }),
+      );
+      const first = found.find((t) => t !== undefined);
+      if (first !== undefined) return first;
+    }
+    return undefined;
+  }
+
+  private async query(input: QueryCommandInput) {
+    try {
+      return await this.client.send(new QueryCommand(input));
+    } catch (e) {
+      throw new AuditUnavailableError('the audit log could not be read; retry shortly', { cause: e });
+    }
+  }
+}
+
+function stringKey(key: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(key).map(([k, v]) => [k, String(v)]));
 }
 
 function isConditionalCheckFailed(e: unknown): boolean {

@@ -1,0 +1,63 @@
+/**
+ * The ports of the audit trail's read side, sealer and verifier. Use cases (lib/usecases/audit*.ts)
+ * take these; lib/audit has the DynamoDB, KMS and local-key adapters, tests wire fakes.
+ */
+import type { AuditRecord } from '../domain/audit';
+import type { AuditDigest } from '../domain/audit-chain';
+import type { AuditPosition, AuditQueryPlan } from '../domain/audit-query';
+
+/** One page of records and where the next one starts (absent on the last page). */
+export interface AuditPage {
+  records: AuditRecord[];
+  next?: AuditPosition;
+}
+
+/**
+ * Reads audit records by key, never by scan.
+ *
+ * @example
+ * const page = await reader.page(planAuditQuery(filters), { partition: 0 }, 100);
+ */
+export interface AuditReader {
+  /** One page of a planned query, newest first. */
+  page(plan: AuditQueryPlan, position: AuditPosition, limit: number): Promise<AuditPage>;
+  /** Every stored item (keys included) with `since <= time < until`, oldest first. */
+  itemsBetween(since: string, until: string): Promise<Record<string, unknown>[]>;
+  /** The oldest record time in these UTC days (`yyyy-mm-dd`), if any. */
+  earliestTime(days: readonly string[]): Promise<string | undefined>;
+}
+
+/**
+ * Append-only storage of digests, one per interval, keyed by interval start.
+ *
+ * @example
+ * if ((await digests.put(digest)) === 'exists') { … another sealer was first … }
+ */
+export interface DigestStore {
+  /** Writes a digest unless one exists for its interval; never overwrites. */
+  put(digest: AuditDigest): Promise<'written' | 'exists'>;
+  get(intervalStart: string): Promise<AuditDigest | undefined>;
+  /** The digest with the latest interval start. */
+  latest(): Promise<AuditDigest | undefined>;
+  /** The digest just before an interval start. */
+  before(intervalStart: string): Promise<AuditDigest | undefined>;
+  /** Digests whose interval start is in `[from, to]`, oldest first. */
+  between(from: string, to: string): Promise<AuditDigest[]>;
+}
+
+/**
+ * Signs digests: KMS asymmetric signing in AWS, a local ECDSA P-256 key in the local stack. Both use
+ * ECDSA with SHA-256 over the message and DER-encoded signatures, so a verifier can check either
+ * with the public key alone.
+ *
+ * @example
+ * const signature = await signer.sign(digestBytes(body));
+ * await signer.verify(digestBytes(body), signature, body.keyId); // true
+ */
+export interface AuditSigner {
+  /** The key digests name (a KMS key ARN, or `local:<fingerprint>`). */
+  readonly keyId: string;
+  sign(message: Uint8Array): Promise<Uint8Array>;
+  /** False for a bad signature or a key this signer cannot resolve; throws only when the key store is down. */
+  verify(message: Uint8Array, signature: Uint8Array, keyId: string): Promise<boolean>;
+}

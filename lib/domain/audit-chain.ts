@@ -1,0 +1,329 @@
+/**
+ * The audit trail's integrity, as pure functions: canonical record serialisation, record hashes,
+ * digests (one per closed interval, chained to the previous one, signed elsewhere through the
+ * `AuditSigner` port), and the comparison a verifier makes between a digest and the records stored
+ * today. Modelled on CloudTrail log-file integrity validation: hourly digests, each naming what it
+ * covers and the hash of the previous digest, so a deleted, edited or inserted record, a removed
+ * digest and a broken link are each reported by name.
+ *
+ * No I/O and no clock here: the sealer and verifier (lib/usecases/audit-trail.ts) pass times in.
+ */
+import { createHash } from 'node:crypto';
+import { keys } from '../dynamodb/keys';
+import type { AuditRecord } from './audit';
+
+/** The one signing algorithm digests use (KMS `ECDSA_SHA_256`, node `sha256` over ECDSA P-256). */
+export const DIGEST_ALGORITHM = 'ECDSA_SHA_256';
+/** Bumped when the canonical form or the digest body changes; verifiers refuse unknown versions. */
+export const DIGEST_VERSION = 1;
+
+/** Storage attributes that are derived from the record (keys.audit) and so are not hashed. */
+const KEY_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']);
+
+/**
+ * Canonical JSON: object keys sorted by code unit, no whitespace, `undefined` members dropped.
+ * Two equal values always give the same text, whatever order DynamoDB returned their attributes in.
+ *
+ * @example canonicalJson({ b: 1, a: [true, null] }) // '{"a":[true,null],"b":1}'
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('non-finite number');
+    return JSON.stringify(value) ?? 'null';
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** SHA-256 as lowercase hex. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** A stored audit item: the record plus whatever attributes storage added (its keys). */
+export type StoredAuditItem = AuditRecord & Record<string, unknown>;
+
+/** The record without its storage keys, as it is hashed. */
+export function recordContent(item: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).filter(([k]) => !KEY_ATTRIBUTES.has(k)));
+}
+
+/**
+ * SHA-256 (hex) of a record's canonical JSON, storage keys excluded: the keys are derived from the
+ * record, and {@link keysConsistent} checks them separately.
+ *
+ * @example recordHash({ id: 'r1', time: '2026-11-29T10:00:00.000Z', decision: 'intent', auditId: 'a1' })
+ */
+export function recordHash(item: Record<string, unknown>): string {
+  return sha256Hex(canonicalJson(recordContent(item)));
+}
+
+/**
+ * Whether a stored item sits under the keys its own content implies. An item whose time or caller
+ * was edited but whose keys were left alone (or the reverse) is a modification, and an item moved to
+ * another partition would otherwise escape the interval that sealed it.
+ */
+export function keysConsistent(item: Record<string, unknown>): boolean {
+  try {
+    const expected = keys.audit(item as unknown as AuditRecord);
+    return (Object.keys(expected) as (keyof typeof expected)[]).every((k) => item[k] === expected[k]);
+  } catch {
+    return false;
+  }
+}
+
+/** The sort order of records in a digest: the base table's sort key (`<time>#<id>`). */
+export function recordSortKey(record: { time: string; id: string }): string {
+  return `${record.time}#${record.id}`;
+}
+
+/** One record as a digest names it. */
+export interface DigestEntry {
+  id: string;
+  time: string;
+  /** {@link recordHash} of the record when it was sealed. */
+  hash: string;
+}
+
+/** Everything a digest says, i.e. what is signed. */
+export interface DigestBody {
+  version: number;
+  /** Inclusive start of the interval (ISO 8601 UTC). */
+  intervalStart: string;
+  /** Exclusive end of the interval. */
+  intervalEnd: string;
+  recordCount: number;
+  /** SHA-256 over the entries in canonical order: `<time>#<id>:<hash>\n` each. */
+  recordsHash: string;
+  /** The records in canonical order (by `<time>#<id>`), so a verifier can name each finding. */
+  records: DigestEntry[];
+  /** {@link digestHash} of the previous digest; `null` only for the first digest of the trail. */
+  previousDigestHash: string | null;
+  /** The previous digest's `intervalStart` (where to look it up); `null` with `previousDigestHash`. */
+  previousIntervalStart: string | null;
+  sealedAt: string;
+  /** The signing key (KMS key ARN, or `local:<fingerprint>`). */
+  keyId: string;
+  algorithm: typeof DIGEST_ALGORITHM;
+}
+
+/** A digest as stored: its body, the body's hash, and the signature over the body's bytes. */
+export interface AuditDigest extends DigestBody {
+  /** SHA-256 hex of {@link digestBytes}; the next digest's `previousDigestHash`. */
+  digestHash: string;
+  /** Base64 DER ECDSA signature over {@link digestBytes}. */
+  signature: string;
+}
+
+/** The exact bytes that are hashed and signed: the canonical JSON of the body. */
+export function digestBytes(body: DigestBody): Uint8Array {
+  const { version, intervalStart, intervalEnd, recordCount, recordsHash, records } = body;
+  const { previousDigestHash, previousIntervalStart, sealedAt, keyId, algorithm } = body;
+  return new TextEncoder().encode(
+    canonicalJson({
+      version,
+      intervalStart,
+      intervalEnd,
+      recordCount,
+      recordsHash,
+      records: records.map(({ id, time, hash }) => ({ id, time, hash })),
+      previousDigestHash,
+      previousIntervalStart,
+      sealedAt,
+      keyId,
+      algorithm,
+    }),
+  );
+}
+
+/** SHA-256 hex of a digest body's bytes. */
+export function digestHash(body: DigestBody): string {
+  return sha256Hex(digestBytes(body));
+}
+
+function entriesHash(entries: readonly DigestEntry[]): string {
+  return sha256Hex(entries.map((e) => `${e.time}#${e.id}:${e.hash}\n`).join(''));
+}
+
+/**
+ * The digest body of one interval: every record whose time falls in `[start, end)`, hashed, in
+ * canonical order, chained to `previous`.
+ *
+ * @example
+ * const body = buildDigestBody({ intervalStart, intervalEnd, records, previous: head, sealedAt: now(), keyId: signer.keyId });
+ * const digest = { ...body, digestHash: digestHash(body), signature: b64(await signer.sign(digestBytes(body))) };
+ */
+export function buildDigestBody(input: {
+  intervalStart: Date;
+  intervalEnd: Date;
+  records: readonly Record<string, unknown>[];
+  previous: Pick<AuditDigest, 'digestHash' | 'intervalStart'> | undefined;
+  sealedAt: Date;
+  keyId: string;
+}): DigestBody {
+  const start = input.intervalStart.toISOString();
+  const end = input.intervalEnd.toISOString();
+  const entries = input.records
+    .map((r) => ({ id: String(r.id), time: String(r.time), hash: recordHash(r) }))
+    .filter((e) => e.time >= start && e.time < end)
+    .sort((a, b) => compare(recordSortKey(a), recordSortKey(b)));
+  return {
+    version: DIGEST_VERSION,
+    intervalStart: start,
+    intervalEnd: end,
+    recordCount: entries.length,
+    recordsHash: entriesHash(entries),
+    records: entries,
+    previousDigestHash: input.previous?.digestHash ?? null,
+    previousIntervalStart: input.previous?.intervalStart ?? null,
+    sealedAt: input.sealedAt.toISOString(),
+    keyId: input.keyId,
+    algorithm: DIGEST_ALGORITHM,
+  };
+}
+
+/**
+ * Interval boundaries: intervals of `seconds` aligned to the Unix epoch, so every sealer agrees on
+ * them without coordination.
+ *
+ * @example intervalFloor(new Date('2026-11-29T10:42:00Z'), 3600) // 2026-11-29T10:00:00.000Z
+ */
+export function intervalFloor(time: Date, seconds: number): Date {
+  const ms = seconds * 1000;
+  return new Date(Math.floor(time.getTime() / ms) * ms);
+}
+
+/** Something the verifier found; each names the record id or the digest (its interval start). */
+export type AuditFinding =
+  | { kind: 'deleted'; recordId: string; time: string; interval: string }
+  | { kind: 'modified'; recordId: string; time: string; interval: string; detail: string }
+  | { kind: 'inserted'; recordId: string; time: string; interval: string }
+  | { kind: 'missing_digest'; interval: string; detail: string }
+  | { kind: 'bad_signature'; interval: string; detail: string }
+  | { kind: 'broken_link'; interval: string; detail: string }
+  | { kind: 'unsealed'; recordId: string; time: string; detail: string };
+
+/**
+ * Checks one digest's own consistency (hash of its body, records hash, count, version, algorithm).
+ * The signature is checked by the caller through the signer port, on {@link digestBytes}.
+ */
+export function checkDigestIntegrity(digest: AuditDigest): AuditFinding[] {
+  const interval = digest.intervalStart;
+  const findings: AuditFinding[] = [];
+  if (digest.version !== DIGEST_VERSION || digest.algorithm !== DIGEST_ALGORITHM) {
+    findings.push({ kind: 'bad_signature', interval, detail: 'unknown digest version or algorithm' });
+    return findings;
+  }
+  if (digestHash(digest) !== digest.digestHash) {
+    findings.push({ kind: 'bad_signature', interval, detail: 'the digest does not match its own hash' });
+  }
+  if (digest.records.length !== digest.recordCount || entriesHash(digest.records) !== digest.recordsHash) {
+    findings.push({
+      kind: 'bad_signature',
+      interval,
+      detail: 'the record list does not match its hash or count',
+    });
+  }
+  return findings;
+}
+
+/**
+ * Compares what a digest sealed with the records stored for its interval today.
+ *
+ * @example
+ * compareInterval(digest, storedItems) // [{ kind: 'deleted', recordId: '01J…', … }, …] or []
+ */
+export function compareInterval(
+  digest: Pick<AuditDigest, 'intervalStart' | 'intervalEnd' | 'records'>,
+  stored: readonly Record<string, unknown>[],
+): AuditFinding[] {
+  const interval = digest.intervalStart;
+  const findings: AuditFinding[] = [];
+  const sealed = new Map(digest.records.map((e) => [e.id, e]));
+  const seen = new Set<string>();
+  for (const item of stored) {
+    const id = String(item.id);
+    const time = String(item.time);
+    const entry = sealed.get(id);
+    if (seen.has(id)) {
+      findings.push({ kind: 'inserted', recordId: id, time, interval });
+      continue;
+    }
+    seen.add(id);
+    if (!entry) {
+      findings.push({ kind: 'inserted', recordId: id, time, interval });
+    } else if (recordHash(item) !== entry.hash) {
+      findings.push({
+        kind: 'modified',
+        recordId: id,
+        time,
+        interval,
+        detail: 'content differs from the sealed hash',
+      });
+    } else if (!keysConsistent(item)) {
+      findings.push({
+        kind: 'modified',
+        recordId: id,
+        time,
+        interval,
+        detail: 'stored under keys its content does not imply',
+      });
+    }
+  }
+  for (const entry of digest.records) {
+    if (!seen.has(entry.id)) {
+      findings.push({ kind: 'deleted', recordId: entry.id, time: entry.time, interval });
+    }
+  }
+  return findings;
+}
+
+/**
+ * Checks the links between consecutive digests (sorted by interval start): each must name the
+ * previous digest's hash and start where it ended. A digest removed from the middle shows up as a
+ * missing digest where the gap is, and as a link to a hash nobody has.
+ *
+ * @param before the digest just before `digests[0]`, if one exists (to check the first link)
+ */
+export function checkChain(digests: readonly AuditDigest[], before?: AuditDigest): AuditFinding[] {
+  const findings: AuditFinding[] = [];
+  let previous = before;
+  for (const d of digests) {
+    if (previous === undefined) {
+      if (d.previousDigestHash !== null) {
+        findings.push({
+          kind: 'missing_digest',
+          interval: d.previousIntervalStart ?? d.intervalStart,
+          detail: `the digest of ${d.intervalStart} links to a previous digest that is not stored`,
+        });
+      }
+    } else {
+      if (previous.intervalEnd !== d.intervalStart) {
+        findings.push({
+          kind: 'missing_digest',
+          interval: previous.intervalEnd,
+          detail: `no digest covers ${previous.intervalEnd} to ${d.intervalStart}`,
+        });
+      }
+      if (d.previousDigestHash !== previous.digestHash) {
+        findings.push({
+          kind: 'broken_link',
+          interval: d.intervalStart,
+          detail:
+            d.previousIntervalStart === previous.intervalStart
+              ? `the previous-digest hash does not match the digest of ${previous.intervalStart}`
+              : `links to the digest of ${d.previousIntervalStart ?? '(none)'}, but the stored previous digest is ${previous.intervalStart}`,
+        });
+      }
+    }
+    previous = d;
+  }
+  return findings;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,61 @@
+/**
+ * `GET /v1/audit`: an auditor reads the trail.
+ *
+ * Primary course:
+ * 1. Only people in the auditors group (`VEND_AUDITORS_GROUP`, default `auditors`) may read; anyone
+ *    else is 403 `not_entitled`, before their parameters are even looked at.
+ * 2. Parse and validate the filters and cursor (400 `invalid_request` on anything malformed).
+ * 3. Plan the read (index and partitions, lib/domain/audit-query.ts) and read one page newest first.
+ * 4. Answer `{ records, cursor? }`; `cursor` is absent on the last page.
+ */
+
+import type { AuditReader } from '../audit/ports';
+import type { AuditRecord } from '../domain/audit';
+import { encodeCursor, parseAuditQuery, planAuditQuery } from '../domain/audit-query';
+import { VendError } from '../domain/errors';
+import type { Caller } from '../domain/types';
+
+/** The caller is not an auditor (403 `not_entitled`). */
+export class NotAnAuditorError extends VendError {
+  readonly code = 'not_entitled';
+}
+
+/** What {@link queryAudit} needs. */
+export interface AuditQueryDeps {
+  reader: Pick<AuditReader, 'page'>;
+  now: () => Date;
+  /** The group whose members may read the trail. */
+  auditorsGroup: string;
+}
+
+/** The body of `GET /v1/audit`. */
+export interface AuditQueryResponse {
+  records: AuditRecord[];
+  /** Pass back as `?cursor=` (with the same filters, or none) for the next page. */
+  cursor?: string;
+}
+
+/**
+ * Reads one page of the audit trail for an auditor.
+ *
+ * @throws NotAnAuditorError when the caller is not in the auditors group
+ * @throws InvalidRequestError on bad filters or an altered cursor
+ * @example
+ * const page = await queryAudit(deps)(caller, { since: '2026-11-29T00:00:00Z', decision: 'denied' });
+ * page.records[0].decision; // 'denied'
+ */
+export function queryAudit(
+  deps: AuditQueryDeps,
+): (caller: Caller, params: Readonly<Record<string, string | undefined>>) => Promise<AuditQueryResponse> {
+  return async (caller, params) => {
+    if (caller.kind !== 'person' || !caller.groups.includes(deps.auditorsGroup)) {
+      throw new NotAnAuditorError('only members of the auditors group may read the audit trail');
+    }
+    const query = parseAuditQuery(params, deps.now());
+    const plan = planAuditQuery(query.filters);
+    const page = await deps.reader.page(plan, query.position, query.limit);
+    return page.next
+      ? { records: page.records, cursor: encodeCursor(query.filters, page.next) }
+      : { records: page.records };
+  };
+}
