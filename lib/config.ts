@@ -197,3 +197,66 @@ export function requireOidc(cfg: Config = config()): { issuer: string; audience:
   }
   return cfg.oidc;
 }
+
+/** Settings of the audit trail's read side, sealer and verifier (issue 8); see docs/audit.md. */
+export interface AuditConfig {
+  /** The group whose members may read `GET /v1/audit` (`VEND_AUDITORS_GROUP`, default `auditors`). */
+  readonly auditorsGroup: string;
+  /** Length of a sealed interval in seconds (`VEND_AUDIT_SEAL_INTERVAL_SECONDS`, default 3600, 1–86400). */
+  readonly sealIntervalSeconds: number;
+  /** How long after an interval ends it may be sealed (`VEND_AUDIT_SEAL_GRACE_SECONDS`, default 60). */
+  readonly sealGraceSeconds: number;
+  /**
+   * How digests are signed: a KMS key (`VEND_AUDIT_SIGNING_KEY_ID`: key id, ARN or alias) in AWS, or
+   * a local PEM key file (`VEND_AUDIT_SIGNING_KEY_FILE`) in the local stack. Absent when neither is
+   * set: reading the trail needs no key; sealing and verifying call {@link requireAuditSigning}.
+   */
+  readonly signing: { readonly kind: 'kms'; readonly keyId: string } | { readonly kind: 'file'; readonly file: string } | undefined;
+}
+
+function auditSeconds(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigurationError(`${name} must be a whole number of seconds`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigurationError(`${name} must be between ${min} and ${max}`);
+  return value;
+}
+
+/**
+ * Builds the {@link AuditConfig} from an environment. Pure; separate from {@link loadConfig} so only
+ * the audit functions and the CLI read these variables.
+ *
+ * @example loadAuditConfig({ VEND_AUDIT_SIGNING_KEY_ID: 'alias/vend-prod-audit-digests' }).signing // { kind: 'kms', keyId: … }
+ */
+export function loadAuditConfig(env: Env): AuditConfig {
+  const keyId = env.VEND_AUDIT_SIGNING_KEY_ID?.trim();
+  const file = env.VEND_AUDIT_SIGNING_KEY_FILE?.trim();
+  if (keyId && file) {
+    throw new ConfigurationError('set VEND_AUDIT_SIGNING_KEY_ID (KMS) or VEND_AUDIT_SIGNING_KEY_FILE (local), not both');
+  }
+  return deepFreeze({
+    auditorsGroup: env.VEND_AUDITORS_GROUP?.trim() || 'auditors',
+    sealIntervalSeconds: auditSeconds(env, 'VEND_AUDIT_SEAL_INTERVAL_SECONDS', 3600, 1, 86_400),
+    sealGraceSeconds: auditSeconds(env, 'VEND_AUDIT_SEAL_GRACE_SECONDS', 60, 0, 3600),
+    signing: keyId ? { kind: 'kms', keyId } : file ? { kind: 'file', file } : undefined,
+  } as AuditConfig);
+}
+
+let cachedAudit: AuditConfig | undefined;
+
+/** The process's {@link AuditConfig}: read from `process.env` on first call. */
+export function auditConfig(): AuditConfig {
+  cachedAudit ??= loadAuditConfig(process.env);
+  return cachedAudit;
+}
+
+/** The signing settings, or a {@link ConfigurationError} naming both variables. */
+export function requireAuditSigning(cfg: AuditConfig = auditConfig()): NonNullable<AuditConfig['signing']> {
+  if (!cfg.signing) {
+    throw new ConfigurationError(
+      'Missing required environment variable VEND_AUDIT_SIGNING_KEY_ID (or VEND_AUDIT_SIGNING_KEY_FILE locally) (see docs/audit.md)',
+    );
+  }
+  return cfg.signing;
+}

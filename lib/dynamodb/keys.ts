@@ -45,6 +45,7 @@ const ENTITLEMENT_SK = 'ENTITLEMENT';
 const AUDIT_DAY_PREFIX = 'AUDIT#';
 const AUDIT_CALLER_PREFIX = 'AUDIT_CALLER#';
 const AUDIT_ENTITLEMENT_PREFIX = 'AUDIT_ENT#';
+const AUDIT_DIGEST_PARTITION = 'AUDIT_DIGEST';
 const REQUEST_PREFIX = 'REQ#';
 const REQUEST_SK = 'REQUEST';
 const REQUESTER_PREFIX = 'REQUESTER#';
@@ -123,6 +124,22 @@ export const keys = {
   timeBound(isoTime: string, upper = false): string {
     utcDay(isoTime);
     return `${isoTime}#${upper ? '~' : ''}`;
+  },
+
+  /**
+   * The key of one audit digest (lib/domain/audit-chain.ts), stored in the audit table under a
+   * partition of its own: `AUDIT_DIGEST` / `<interval start>`. One partition holds the whole chain
+   * (hourly: 8,760 items a year), so "the latest digest" and "the digests between two times" are
+   * single Queries. `AUDIT_DIGEST` does not start with `AUDIT#`, so day-partition reads never see a
+   * digest, and digests carry no gsi attributes, so they stay out of both (sparse) indexes.
+   */
+  auditDigest(intervalStart: string): Key {
+    utcDay(intervalStart);
+    return { pk: AUDIT_DIGEST_PARTITION, sk: intervalStart };
+  },
+  /** The partition key holding every audit digest. */
+  auditDigestPartition(): string {
+    return AUDIT_DIGEST_PARTITION;
   },
 
   /**

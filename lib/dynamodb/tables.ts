@@ -7,6 +7,7 @@
  * |---|---|---|---|
  * | entitlements | `ENT#<id>` / `ENTITLEMENT` | – | – |
  * | audit | `AUDIT#<yyyy-mm-dd>` / `<time>#<id>` | `AUDIT_CALLER#<callerId>` / `<time>#<id>` | `AUDIT_ENT#<entitlement>` / `<time>#<id>` |
+ * | audit (digests) | `AUDIT_DIGEST` / `<interval start>` | – (no gsi attributes) | – |
  * | requests | `REQ#<id>` / `REQUEST` | `REQUESTER#<callerId>` / `<createdAt>#<id>` | `REQ_STATUS#<status>` / `<createdAt>#<id>` |
  *
  * All are on-demand (PAY_PER_REQUEST) and project ALL attributes into their indexes: the items are
