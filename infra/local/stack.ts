@@ -24,8 +24,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parse as parseYaml } from 'yaml';
+import { LocalAuditSigner } from '../../lib/audit/local-signer';
+import { buildAuditTrailDeps } from '../../lib/audit/trail-deps';
+import { loadAuditConfig } from '../../lib/config';
 import { DynamoSlackBindingStore } from '../../lib/dynamodb/binding-store';
 import { DynamoEntitlementStore } from '../../lib/dynamodb/entitlement-store';
+import { type AuditTrailDeps, type SealResult, sealAuditTrail } from '../../lib/usecases/audit-trail';
 import { PortInUseError as AwsPortInUseError, startAwsEndpoint } from './aws/endpoint';
 import { PortInUseError as GatewayPortInUseError, startGateway } from './gateway/server';
 import { loadServerless } from './gateway/serverless';
@@ -151,8 +155,24 @@ export interface Stack {
   env: Record<string, string>;
   /** What the handlers run with (process.env of this process while the stack runs). */
   handlerEnv: Record<string, string>;
+  /**
+   * The local audit-digest signing key (ECDSA P-256 PEM, 0600) under `<dataDir>/audit/`. Written
+   * even with `memory: true`, so that `vend audit seal|verify` in another process can use it.
+   */
+  auditKeyFile: string;
+  /** The audit trail's sealer/verifier dependencies over this stack (broker credentials, local key). */
+  auditTrail(overrides?: { intervalSeconds?: number; graceSeconds?: number }): Promise<AuditTrailDeps>;
+  /** Seals every closed interval now (`vend audit seal`; also on Ctrl-C in `npm start`). */
+  sealAudit(options?: { upTo?: Date }): Promise<SealResult>;
   stop(): Promise<void>;
 }
+
+/**
+ * The local stack's audit-trail settings, also exported to clients (`stack.env`): one-minute
+ * intervals and a 5 s grace, so what one tries by hand is sealed by the next `vend audit seal`
+ * (AWS: one hour and 60 s, docs/audit.md).
+ */
+export const LOCAL_AUDIT_SEAL = { intervalSeconds: 60, graceSeconds: 5 } as const;
 
 function portFrom(value: number | undefined, variable: string, fallback: number): number {
   if (value !== undefined) return value;
@@ -345,6 +365,41 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       `${JSON.stringify({ apiUrl: gateway.url, awsUrl: aws.url, issuer: oidc.issuer, audience: oidc.audience }, null, 2)}\n`,
     );
     const issuer = oidc;
+    const auditTable =
+      service.tables.find((t) => t.logicalId === 'AuditTable')?.properties.TableName ?? 'vend-dev-audit';
+    const auditKeyFile = join(dataDir, 'audit', 'signing-key.pem');
+    await LocalAuditSigner.open(auditKeyFile);
+    const auditEnv = {
+      VEND_AUDIT_TABLE: auditTable,
+      VEND_AUDIT_SIGNING_KEY_FILE: auditKeyFile,
+      VEND_AUDIT_SEAL_INTERVAL_SECONDS: String(LOCAL_AUDIT_SEAL.intervalSeconds),
+      VEND_AUDIT_SEAL_GRACE_SECONDS: String(LOCAL_AUDIT_SEAL.graceSeconds),
+    };
+    Object.assign(env, auditEnv);
+    let auditDocuments: DynamoDBDocumentClient | undefined;
+    const auditTrail = async (overrides: { intervalSeconds?: number; graceSeconds?: number } = {}) => {
+      auditDocuments ??= DynamoDBDocumentClient.from(
+        new DynamoDBClient({
+          region: REGION,
+          endpoint: aws.url,
+          credentials: {
+            accessKeyId: broker.accessKeyId,
+            secretAccessKey: broker.secretAccessKey,
+            sessionToken: broker.sessionToken,
+          },
+        }),
+        { marshallOptions: { removeUndefinedValues: true } },
+      );
+      const deps = await buildAuditTrailDeps({
+        documents: auditDocuments,
+        tableName: auditTable,
+        region: REGION,
+        audit: loadAuditConfig(auditEnv),
+        signer: await LocalAuditSigner.open(auditKeyFile),
+        now,
+      });
+      return { ...deps, ...overrides };
+    };
     return {
       apiUrl: gateway.url,
       awsUrl: aws.url,
@@ -356,7 +411,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       keys,
       env,
       handlerEnv,
+      auditKeyFile,
+      auditTrail,
+      sealAudit: async (options = {}) => sealAuditTrail(await auditTrail(), options),
       stop: async () => {
+        auditDocuments?.destroy();
         await gateway.close();
         await aws.close();
       },

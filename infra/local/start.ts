@@ -103,6 +103,17 @@ async function main(): Promise<number> {
     process.on('SIGTERM', stop);
   });
   process.stdout.write('stopping…\n');
+  // Seal what has closed, so the trail of this session can be verified later (docs/audit.md).
+  try {
+    const sealed = await stack.sealAudit();
+    process.stdout.write(
+      `audit: sealed ${sealed.sealed.length} interval(s); sealed up to ${sealed.sealedUpTo ?? '(no records yet)'}\n`,
+    );
+  } catch (error) {
+    process.stderr.write(
+      `vend: audit sealing failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+  }
   await stack.stop();
   return 0;
 }

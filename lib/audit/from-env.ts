@@ -18,7 +18,7 @@ import {
   verifyAuditTrail,
 } from '../usecases/audit-trail';
 import { DynamoAuditStore } from './dynamo-audit-store';
-import { buildAuditTrailDeps } from './wiring';
+import { buildAuditTrailDeps } from './trail-deps';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,0 +1,46 @@
+/**
+ * Builds the sealer/verifier dependencies from parts, without touching lib/clients.ts (which reads
+ * the service's whole configuration at load): the Lambda wiring, the CLI (./from-env.ts), the local
+ * stack and tests all come through here.
+ */
+import { KMSClient } from '@aws-sdk/client-kms';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type AuditConfig, requireAuditSigning } from '../config';
+import type { AuditTrailDeps } from '../usecases/audit-trail';
+import { DynamoAuditStore } from './dynamo-audit-store';
+import { DynamoDigestStore } from './dynamo-digest-store';
+import { KmsAuditSigner } from './kms-signer';
+import { LocalAuditSigner } from './local-signer';
+import type { AuditSigner } from './ports';
+
+/**
+ * Builds {@link AuditTrailDeps} from parts: the Lambda wiring, the CLI, the local stack and tests.
+ *
+ * @example
+ * const deps = await buildAuditTrailDeps({ documents, tableName: 'vend-dev-audit', audit: loadAuditConfig(process.env), region: 'us-east-1' });
+ */
+export async function buildAuditTrailDeps(parts: {
+  documents: DynamoDBDocumentClient;
+  tableName: string;
+  audit: AuditConfig;
+  region: string;
+  signer?: AuditSigner;
+  now?: () => Date;
+}): Promise<AuditTrailDeps> {
+  const store = new DynamoAuditStore(parts.documents, parts.tableName);
+  return {
+    records: store,
+    digests: new DynamoDigestStore(parts.documents, parts.tableName),
+    signer: parts.signer ?? (await signerFor(parts.audit, parts.region)),
+    now: parts.now ?? (() => new Date()),
+    intervalSeconds: parts.audit.sealIntervalSeconds,
+    graceSeconds: parts.audit.sealGraceSeconds,
+  };
+}
+
+/** The configured signer: KMS in AWS, the local key file in the local stack. */
+export async function signerFor(audit: AuditConfig, region: string): Promise<AuditSigner> {
+  const signing = requireAuditSigning(audit);
+  if (signing.kind === 'file') return LocalAuditSigner.open(signing.file);
+  return KmsAuditSigner.create(new KMSClient({ region, maxAttempts: 3 }), signing.keyId);
+}
