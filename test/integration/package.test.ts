@@ -143,3 +143,152 @@ describe('the packaged service', () => {
     }
   });
 });
+
+/**
+ * The broker's policy read by vend's own policy evaluator (lib/iam), with the template's
+ * CloudFormation references resolved to concrete example ARNs, so these specs prove what AWS would
+ * decide rather than what the YAML looks like.
+ */
+describe('the packaged broker policy, evaluated', () => {
+  const ACCOUNT = '222233334444';
+  const REGION = 'us-east-1';
+
+  function resolveCfn(node: unknown): unknown {
+    if (Array.isArray(node)) return node.map(resolveCfn);
+    if (node === null || typeof node !== 'object') return node;
+    const obj = node as Record<string, unknown>;
+    if ('Fn::GetAtt' in obj) {
+      const [id, attr] = obj['Fn::GetAtt'] as [string, string];
+      const res = resources[id];
+      if (attr !== 'Arn' || res?.Type !== 'AWS::DynamoDB::Table')
+        throw new Error(`cannot resolve GetAtt ${id}.${attr}`);
+      return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${String(res.Properties.TableName)}`;
+    }
+    if ('Fn::Join' in obj) {
+      const [sep, parts] = obj['Fn::Join'] as [string, unknown[]];
+      return (resolveCfn(parts) as string[]).join(sep);
+    }
+    if ('Fn::Sub' in obj && typeof obj['Fn::Sub'] === 'string') {
+      const pseudo: Record<string, string> = {
+        'AWS::Partition': 'aws',
+        'AWS::Region': REGION,
+        'AWS::AccountId': ACCOUNT,
+      };
+      return (obj['Fn::Sub'] as string).replace(/\$\{([^}]+)\}/g, (_m, name: string) => {
+        const value = pseudo[name];
+        if (value === undefined) throw new Error(`cannot resolve \${${name}} in Fn::Sub`);
+        return value;
+      });
+    }
+    if ('Ref' in obj) throw new Error(`unexpected Ref ${String(obj.Ref)} in the broker policy`);
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, resolveCfn(v)]));
+  }
+
+  const brokerPolicies = async () => {
+    const { parsePolicy } = await import('../../lib/iam');
+    const role = resources.IamRoleLambdaExecution!;
+    const policies = role.Properties.Policies as { PolicyName: unknown; PolicyDocument: unknown }[];
+    return policies.map((p, i) => parsePolicy(resolveCfn(p.PolicyDocument), 'identity', `broker-${i}`));
+  };
+  const tableArn = (logicalId: string) =>
+    `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${String(resources[logicalId]!.Properties.TableName)}`;
+  const decide = async (action: string, resource: string, context: Record<string, string> = {}) => {
+    const { evaluatePolicySet } = await import('../../lib/iam');
+    return evaluatePolicySet(await brokerPolicies(), { action, resource, context }).decision;
+  };
+
+  it('may sts:AssumeRole only on roles tagged vend:managed=true', async () => {
+    const role = 'arn:aws:iam::444455556666:role/ProdReadOnly';
+    for (const action of ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity']) {
+      expect(await decide(action, role, { 'aws:ResourceTag/vend:managed': 'true' }), action).toBe('Allow');
+      expect(await decide(action, role, {}), action).toBe('ImplicitDeny');
+      expect(await decide(action, role, { 'aws:ResourceTag/vend:managed': 'false' }), action).toBe(
+        'ImplicitDeny',
+      );
+    }
+  });
+
+  it('may not call IAM at all', async () => {
+    for (const action of [
+      'iam:CreateRole',
+      'iam:PassRole',
+      'iam:UpdateAssumeRolePolicy',
+      'iam:AttachRolePolicy',
+      'iam:TagRole',
+      'iam:CreateAccessKey',
+      'iam:GetRole',
+    ]) {
+      for (const resource of ['*', 'arn:aws:iam::444455556666:role/ProdReadOnly']) {
+        expect(await decide(action, resource, { 'aws:ResourceTag/vend:managed': 'true' }), action).not.toBe(
+          'Allow',
+        );
+      }
+    }
+  });
+
+  it('may append to and read the audit table, never update or delete in it', async () => {
+    const audit = tableArn('AuditTable');
+    expect(await decide('dynamodb:PutItem', audit)).toBe('Allow');
+    expect(await decide('dynamodb:Query', `${audit}/index/gsi1`)).toBe('Allow');
+    for (const action of [
+      'dynamodb:DeleteItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteTable',
+    ]) {
+      expect(await decide(action, audit), action).not.toBe('Allow');
+    }
+  });
+
+  it('may only read the entitlements table (sync writes it under deployment credentials)', async () => {
+    const table = tableArn('EntitlementsTable');
+    expect(await decide('dynamodb:GetItem', table)).toBe('Allow');
+    for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']) {
+      expect(await decide(action, table), action).not.toBe('Allow');
+    }
+  });
+});
+
+describe('the packaged production settings', () => {
+  it('throttles the stage and, tighter, every route that calls STS', () => {
+    const stage = resources.HttpApiStage!.Properties as {
+      DefaultRouteSettings: Record<string, number>;
+      RouteSettings: Record<string, Record<string, number>>;
+    };
+    expect(stage.DefaultRouteSettings.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(stage.DefaultRouteSettings.ThrottlingBurstLimit).toBeGreaterThan(0);
+    const routeKeys = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => String(r.Properties.RouteKey));
+    for (const key of [
+      'POST /v1/service/credentials',
+      'POST /v1/credentials',
+      'POST /v1/requests/{id}/credentials',
+    ]) {
+      expect(routeKeys, key).toContain(key);
+      expect(stage.RouteSettings[key]?.ThrottlingRateLimit, key).toBeLessThan(
+        stage.DefaultRouteSettings.ThrottlingRateLimit!,
+      );
+    }
+    for (const key of Object.keys(stage.RouteSettings)) expect(routeKeys, key).toContain(key);
+  });
+
+  it('keeps every function log group for a bounded time', () => {
+    const groups = ofType('AWS::Logs::LogGroup');
+    expect(groups.length).toBeGreaterThanOrEqual(ofType('AWS::Lambda::Function').length);
+    for (const [id, g] of groups) expect(g.Properties.RetentionInDays, id).toEqual(expect.any(Number));
+  });
+
+  it('alarms on 5xx, audit_unavailable, STS throttling and every break-glass use, to the alarm topic', () => {
+    const alarms = Object.fromEntries(
+      ofType('AWS::CloudWatch::Alarm').map(([, a]) => [String(a.Properties.MetricName), a.Properties]),
+    );
+    expect(Object.keys(alarms).sort()).toEqual(['5xx', 'AuditUnavailable', 'BreakGlassUsed', 'StsThrottled']);
+    expect(alarms.BreakGlassUsed?.Threshold).toBe(1);
+    for (const a of Object.values(alarms)) expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+    const filters = ofType('AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
+    for (const f of filters) {
+      const group = (f.LogGroupName as { Ref: string }).Ref;
+      expect(resources[group]?.Type, group).toBe('AWS::Logs::LogGroup');
+    }
+    expect(filters.map((f) => f.FilterPattern)).toContain('{ $.code = "audit_unavailable" }');
+  });
+});
