@@ -19,6 +19,16 @@ describe('loadConfig', () => {
       sts: { deadlineMs: 5000, baseDelayMs: 100 },
       entitlementCacheTtlMs: 0,
       logLevel: 'INFO',
+      requestTtlSeconds: 3600,
+      slack: {
+        apiUrl: undefined,
+        botToken: undefined,
+        signingSecret: undefined,
+        appIds: [],
+        teamIds: [],
+        approversChannel: undefined,
+        securityChannel: undefined,
+      },
     });
   });
 
