@@ -292,3 +292,59 @@ describe('the packaged production settings', () => {
     expect(filters.map((f) => f.FilterPattern)).toContain('{ $.code = "audit_unavailable" }');
   });
 });
+
+describe('the packaged audit sealer (issue 8)', () => {
+  const sealerStatements = (): Statement[] => {
+    const role = resources.AuditSealerRole!;
+    const policies = role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
+    return policies.flatMap((p) => p.PolicyDocument.Statement);
+  };
+
+  it('runs hourly under its own role, not the runtime role', () => {
+    const fn = resources.AuditSealerLambdaFunction!;
+    expect(fn.Properties.Role).toEqual({ 'Fn::GetAtt': ['AuditSealerRole', 'Arn'] });
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) => mentions(r, 'AuditSealerLambdaFunction'));
+    expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(1 hour)']);
+  });
+
+  it('may read audit records and put digests only into the AUDIT_DIGEST partition, never update or delete', () => {
+    const statements = sealerStatements();
+    const onAudit = statements.filter((s) => mentions(s.Resource, 'AuditTable'));
+    const actions = onAudit.flatMap((s) => s.Action).sort();
+    expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    const puts = onAudit.filter((s) => s.Action.includes('dynamodb:PutItem'));
+    expect(puts).toHaveLength(1);
+    expect(puts[0]!.Action).toEqual(['dynamodb:PutItem']);
+    expect(puts[0]!.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['AUDIT_DIGEST'] },
+    });
+    const all = statements.flatMap((s) => s.Action);
+    for (const forbidden of [
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:*',
+      '*',
+    ]) {
+      expect(all).not.toContain(forbidden);
+    }
+    expect(all.some((a) => a.startsWith('sts:'))).toBe(false);
+  });
+
+  it('signs with an ECC P-256 KMS key that only the sealer role is granted, and the runtime role cannot sign', () => {
+    const key = resources.AuditSigningKey!;
+    expect(key.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+    const kms = sealerStatements().filter((s) => s.Action.some((a) => a.startsWith('kms:')));
+    expect(kms).toHaveLength(1);
+    expect([...kms[0]!.Action].sort()).toEqual(['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Sign']);
+    expect(kms[0]!.Resource).toEqual([{ 'Fn::GetAtt': ['AuditSigningKey', 'Arn'] }]);
+    expect(brokerStatements().some((s) => s.Action.some((a) => a.startsWith('kms:')))).toBe(false);
+  });
+
+  it('serves GET /v1/audit behind the JWT authorizer', () => {
+    const route = ofType('AWS::ApiGatewayV2::Route').find(
+      ([, r]) => r.Properties.RouteKey === 'GET /v1/audit',
+    );
+    expect(route?.[1].Properties.AuthorizationType).toBe('JWT');
+  });
+});
