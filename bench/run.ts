@@ -109,10 +109,15 @@ function options(argv: string[]): Options {
     iterations,
     warmup: quick ? 30 : Math.min(200, Math.max(50, Math.round(iterations / 5))),
     coldRuns: quick ? 1 : 10,
-    timeLimitMs: quick ? 3_000 : 120_000,
+    timeLimitMs: quick ? 2_000 : 120_000,
     soakSeconds: values.soak === undefined ? undefined : positive('soak', values.soak, 300),
     soakRate: positive('rate', values.rate, 20),
   };
+}
+
+/** The concurrency levels measured; the saturation level only in a full run (quick stays short). */
+function levels(o: Options): number[] {
+  return o.quick ? [...CONCURRENCY] : [...CONCURRENCY, SATURATION_CONCURRENCY];
 }
 
 // --- the run ------------------------------------------------------------------------------------
@@ -163,7 +168,7 @@ async function measure(stack: Stack, o: Options): Promise<Measured> {
   const out: Measured = { vend: {}, baseline: {} } as unknown as Measured;
   progress(`concurrency 1: ${o.iterations} vends and ${o.iterations} baselines, interleaved`);
   [out.vend.c1, out.baseline.c1] = await runInterleaved(vend, baseline, o.iterations, o.timeLimitMs * 2);
-  for (const c of [...CONCURRENCY.slice(1), SATURATION_CONCURRENCY]) {
+  for (const c of levels(o).slice(1)) {
     // Enough rounds that every worker contributes several samples.
     const count = Math.max(o.iterations, c * (o.quick ? 4 : 10));
     progress(`concurrency ${c}: ${count} vends, then ${count} baselines`);
@@ -202,7 +207,6 @@ function report(r: SeriesResult): SeriesReport {
     ...summarize(r.samples),
     errors: r.errors,
     truncated: r.truncated,
-    // At concurrency 1 the interleaved series' wall time is its own operations' time only.
     throughputPerSecond: round3((r.samples.length / Math.max(1, r.wallMs)) * 1000),
     cpuMsPerOp: round3(r.cpuMs / Math.max(1, ops)),
   };
@@ -227,7 +231,7 @@ function buildResults(o: Options, m: Measured, fns: Record<string, FunctionResul
   const vend: Record<string, SeriesReport> = {};
   const baseline: Record<string, SeriesReport> = {};
   const ratioBy: Record<string, { p50: number; p99: number }> = {};
-  for (const c of [...CONCURRENCY, SATURATION_CONCURRENCY]) {
+  for (const c of levels(o)) {
     const k = `c${c}`;
     vend[k] = report(m.vend[k]!);
     baseline[k] = report(m.baseline[k]!);
