@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { type BuildOptions, build } from 'esbuild';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { loadServerless } from '../infra/local/gateway/serverless';
 import { REPO_ROOT } from '../infra/local/stack';
 import { round3 } from './stats';
@@ -36,6 +36,8 @@ export interface FunctionResult {
   processMs?: number;
   /** Every run's import time, in run order. */
   runsMs?: number[];
+  /** The largest contributors to the bundle (npm package, or a first-party folder), in KiB. */
+  largest?: { name: string; kib: number }[];
   /** Why the function could not be built or loaded, when it could not. */
   error?: string;
 }
@@ -52,6 +54,22 @@ function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Bytes in the output per npm package (or first-party folder), largest first. */
+function largestInputs(meta: Metafile, top = 6): { name: string; kib: number }[] {
+  const by = new Map<string, number>();
+  for (const output of Object.values(meta.outputs)) {
+    for (const [path, input] of Object.entries(output.inputs)) {
+      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1];
+      const name = pkg ?? path.split('/').slice(0, -1).join('/');
+      by.set(name, (by.get(name) ?? 0) + input.bytesInOutput);
+    }
+  }
+  return [...by.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, bytes]) => ({ name, kib: Math.round(bytes / 1024) }));
 }
 
 /** esbuild options from serverless.yml's custom.esbuild (the subset esbuild's API takes). */
@@ -101,7 +119,13 @@ export async function measureFunctions(opts: {
       const ext = (options.outExtension as Record<string, string>)['.js'];
       const bundle = join(fnOut, `${modulePath.split('/').at(-1)}${ext}`);
       try {
-        await build({ ...options, entryPoints: [join(REPO_ROOT, `${modulePath}.ts`)], outdir: fnOut });
+        const built = await build({
+          ...options,
+          entryPoints: [join(REPO_ROOT, `${modulePath}.ts`)],
+          outdir: fnOut,
+          metafile: true,
+        });
+        result.largest = largestInputs(built.metafile);
         result.bundleBytes = (await stat(bundle)).size;
         result.gzipBytes = gzipSync(await readFile(bundle)).length;
       } catch (e) {
