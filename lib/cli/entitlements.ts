@@ -132,7 +132,10 @@ export function registerEntitlementsCommands(entitlements: Command, ctx: AdminCo
       'after',
       '\nExample:\n  vend entitlements validate entitlements.yaml --roles authz-details.json\n',
     )
-    .action(async (file: string, o: { roles?: string; json?: boolean }) => {
+    .action(async (file: string, _o: unknown, cmd: Command) => {
+      // `vend entitlements` has --json and --aws-profile of its own, and commander gives an option
+      // written after the subcommand to the parent; optsWithGlobals() sees both.
+      const o = cmd.optsWithGlobals<{ roles?: string; json?: boolean }>();
       const read = await readChecked(ctx, file, o.roles);
       report(ctx, read, o.json === true);
       const errors = read.problems.filter((p) => p.severity === 'error').length;
@@ -177,7 +180,9 @@ export function registerEntitlementsCommands(entitlements: Command, ctx: AdminCo
           roles?: string;
           awsProfile?: string;
         },
+        cmd: Command,
       ) => {
+        Object.assign(o, { awsProfile: cmd.optsWithGlobals<{ awsProfile?: string }>().awsProfile });
         const read = await readChecked(ctx, file, o.roles);
         const errors = read.problems.filter((p) => p.severity === 'error');
         if (errors.length > 0) {
@@ -194,7 +199,9 @@ export function registerEntitlementsCommands(entitlements: Command, ctx: AdminCo
         const stage = o.stage ?? ctx.env.VEND_STAGE ?? 'dev';
         const tableName = o.table ?? ctx.env.VEND_ENTITLEMENTS_TABLE ?? `vend-${stage}-entitlements`;
         const auditTable = o.auditTable ?? ctx.env.VEND_AUDIT_TABLE ?? `vend-${stage}-audit`;
-        const credentials = await ctx.awsCredentials(o.awsProfile);
+        const provider = await ctx.awsCredentials(o.awsProfile);
+        // Called without the SDK client's own context, so the profile chosen here is the one used.
+        const credentials = () => provider();
         const region = await ctx.region(o.awsProfile);
         const endpoint = (service: string) =>
           ctx.env[`AWS_ENDPOINT_URL_${service}`]?.trim() || ctx.env.AWS_ENDPOINT_URL?.trim() || undefined;
@@ -246,8 +253,10 @@ export function registerEntitlementsCommands(entitlements: Command, ctx: AdminCo
               e instanceof Error &&
               /Unavailable|ResourceNotFound|Credentials|ECONNREFUSED/.test(`${e.name} ${e.message}`)
             ) {
+              const cause =
+                e.cause instanceof Error ? ` (${e.cause.name}: ${e.cause.message.split('\n')[0]})` : '';
               throw new UnavailableError(
-                `cannot use the tables ${tableName} / ${auditTable}: ${e.message.split('\n')[0]}`,
+                `cannot use the tables ${tableName} / ${auditTable}: ${e.message.split('\n')[0]}${cause}`,
               );
             }
             throw e;
