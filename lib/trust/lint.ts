@@ -338,10 +338,18 @@ export function lintTrust(roles: readonly RoleDocument[], opts: LintOptions = {}
     const identity = role.policies
       .map((p) => parseOrFinding(p.document, 'identity', p.name, role, findings))
       .filter((p): p is Policy => p !== undefined);
+    // The question is about a session vend handed out: it carries vend's transitive session tags
+    // and a SourceIdentity, so a Deny keyed on them (as the template's) applies.
     const probe = evaluatePolicySet(identity, {
       action: 'sts:AssumeRole',
       resource: 'arn:aws:iam::000000000000:role/any-role',
-      context: {},
+      context: {
+        'aws:PrincipalTag/vend:audit-id': '01KB0000000000000000000000',
+        'aws:PrincipalTag/vend:entitlement': 'probe',
+        'aws:SourceIdentity': 'probe',
+        'aws:PrincipalArn': role.arn,
+        'aws:PrincipalAccount': role.account,
+      },
     });
     if (probe.decision === 'Allow') {
       const by = probe.matched.find((m) => m.effect === 'Allow');

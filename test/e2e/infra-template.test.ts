@@ -216,7 +216,7 @@ describe('the target-role template, evaluated by the local STS', () => {
     const chain = evaluatePolicySet(role.identityPolicies, {
       action: 'sts:AssumeRole',
       resource: 'arn:aws:iam::444455556666:role/Anything',
-      context: {},
+      context: { 'aws:PrincipalTag/vend:audit-id': '01KB0000000000000000000000' },
     });
     expect(chain.decision).toBe('ExplicitDeny');
   });
