@@ -6,4 +6,12 @@ import { main } from './main';
 
 // The SDK warns on stderr about Node 20's end of support; the CLI's stderr is for its own one line.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Ctrl-C outside a wait (or in the instant before a wait installs its own handler) ends the CLI
+// with the documented 130 instead of Node's default signal death; inside a wait, main's own
+// handler runs too and reports what was left as it was.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (process.listenerCount(signal) === 1) process.exit(130);
+  });
+}
 process.exitCode = await main(process.argv.slice(2));

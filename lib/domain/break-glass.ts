@@ -21,7 +21,7 @@ import {
   RateLimitedError,
   SelfApprovalError,
 } from './errors';
-import { MIN_DURATION_SECONDS, ROLE_CHAINING_MAX_SECONDS } from './limits';
+import { GRANT_PICKUP_SECONDS, MIN_DURATION_SECONDS, ROLE_CHAINING_MAX_SECONDS } from './limits';
 import type { AccessRequest } from './request';
 import { addSeconds, parseAccessRequestBody, requesterOf } from './request';
 import type { Caller, Entitlement } from './types';
@@ -95,7 +95,7 @@ export function breakGlassRequest(input: BreakGlassInput): AccessRequest {
     votes: [],
     decidedAt: at,
     grantStart: at,
-    grantEnd: addSeconds(input.now, durationSeconds).toISOString(),
+    grantEnd: addSeconds(input.now, durationSeconds + GRANT_PICKUP_SECONDS).toISOString(),
     version: 1,
   };
 }

@@ -26,3 +26,11 @@ export const STS_NAME = /^[A-Za-z0-9_+=,.@-]{2,64}$/;
 export const STS_TAG_CHAR = /[\p{L}\p{Z}\p{N}_.:/=+\-@]/u;
 export const STS_TAG_KEY_MAX = 128;
 export const STS_TAG_VALUE_MAX = 256;
+
+/**
+ * How long after approval (or a break-glass grant) the requester has to pick credentials up, on top
+ * of the duration asked for. Without it a 15-minute request would be unusable a second after
+ * approval: STS's floor is 900 s, and the window would already have less than that left. No session
+ * outlives the window, and none is longer than the duration asked for.
+ */
+export const GRANT_PICKUP_SECONDS = 300;

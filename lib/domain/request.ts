@@ -42,7 +42,7 @@ import {
   NotFoundError,
   SelfApprovalError,
 } from './errors';
-import { ENTITLEMENT_ID, MIN_DURATION_SECONDS } from './limits';
+import { ENTITLEMENT_ID, GRANT_PICKUP_SECONDS, MIN_DURATION_SECONDS } from './limits';
 import type { Caller, Entitlement, PersonCaller } from './types';
 import { REASON_MAX_CHARS } from './vend-request';
 
@@ -413,7 +413,7 @@ export const COMMENT_MAX_CHARS = 512;
 /**
  * Record one approver's vote. A deny ends the request at once; the request is approved when the
  * approvals reach `max(req.approvalsRequired, entitlement.approval.approvals)`, and the grant window
- * is fixed then: `grantStart = now`, `grantEnd = now + durationSeconds`.
+ * is fixed then: `grantStart = now`, `grantEnd = now + durationSeconds + GRANT_PICKUP_SECONDS`.
  *
  * Checks, in order (who before what, so the state is not revealed to someone without rights):
  * 1. the approver is the requester → SelfApprovalError (admins and approver-group members included);
@@ -475,7 +475,7 @@ export function castVote(req: AccessRequest, input: VoteInput): VoteOutcome {
       next.status = 'approved';
       next.decidedAt = iso(now);
       next.grantStart = iso(now);
-      next.grantEnd = iso(addSeconds(now, req.durationSeconds));
+      next.grantEnd = iso(addSeconds(now, req.durationSeconds + GRANT_PICKUP_SECONDS));
       transition = 'approved';
     }
   }
@@ -590,7 +590,8 @@ export function grantedDuration(req: AccessRequest, input: GrantedDurationInput)
         `STS's minimum session is ${MIN_DURATION_SECONDS} s, so make a new request`,
     );
   }
-  return Math.min(requested ?? left, left);
+  // Never longer than asked for, never past the window's end.
+  return Math.min(requested ?? req.durationSeconds, req.durationSeconds, left);
 }
 
 /**

@@ -138,7 +138,7 @@ describe('alice asks for prod-admin; two security approvers decide', () => {
 
     expect(res.status).toBe(200);
     expect(json.status).toBe('approved');
-    expect(Date.parse(json.grantEnd ?? '') - Date.parse(json.grantStart ?? '')).toBe(3600_000);
+    expect(Date.parse(json.grantEnd ?? '') - Date.parse(json.grantStart ?? '')).toBe((3600 + 300) * 1000);
     expect((await auditOf(id)).map((r) => r.decision).sort()).toEqual(
       ['approved', 'approved-vote', 'approved-vote', 'requested'].sort(),
     );

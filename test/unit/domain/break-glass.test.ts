@@ -55,7 +55,7 @@ function thrown(fn: () => unknown): unknown {
 }
 
 describe('breakGlassRequest', () => {
-  it('dave (oncall) is granted at once: approved, no votes, grant now … now + 3600', () => {
+  it('dave (oncall) is granted at once: approved, no votes, grant now … now + 3600 + pickup', () => {
     const req = breakGlass(dave());
 
     expect(req).toMatchObject({
@@ -69,7 +69,8 @@ describe('breakGlassRequest', () => {
       votes: [],
       decidedAt: T0.toISOString(),
       grantStart: T0.toISOString(),
-      grantEnd: at(3600).toISOString(),
+      // the duration plus 300 s to pick the credentials up
+      grantEnd: at(3600 + 300).toISOString(),
       durationSeconds: 3600,
     });
     expect(effectiveStatus(req, at(1))).toBe('approved');
@@ -78,7 +79,8 @@ describe('breakGlassRequest', () => {
   it('dave can vend inside the grant at once', () => {
     const req = breakGlass(dave());
 
-    expect(grantedDuration(req, { caller: dave(), now: at(5) })).toBe(3595);
+    // sessions never exceed the 3600 s granted
+    expect(grantedDuration(req, { caller: dave(), now: at(5) })).toBe(3600);
   });
 
   it('caps the grant at the entitlement break-glass max', () => {
@@ -88,7 +90,7 @@ describe('breakGlassRequest', () => {
     const req = breakGlass(dave(), { durationSeconds: 3600 }, ent);
 
     expect(req.durationSeconds).toBe(1800);
-    expect(req.grantEnd).toBe(at(1800).toISOString());
+    expect(req.grantEnd).toBe(at(1800 + 300).toISOString());
   });
 
   it('never grants more than 3600 s even if a hand-built entitlement says more', () => {

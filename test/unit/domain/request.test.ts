@@ -272,7 +272,7 @@ describe('castVote: N of M approvals', () => {
       status: 'approved',
       decidedAt: at(120).toISOString(),
       grantStart: at(120).toISOString(),
-      grantEnd: at(120 + 3600).toISOString(),
+      grantEnd: at(120 + 3600 + 300).toISOString(),
       version: 3,
     });
     expect(second.next.votes.map((v) => v.label)).toEqual(['bob@example.com', 'carol@example.com']);
@@ -546,8 +546,8 @@ describe('effectiveStatus: expiry is read from the clock', () => {
   it('approved until the grant ends, expired from then on', () => {
     const req = approvedRequest();
 
-    expect(effectiveStatus(req, at(3719))).toBe('approved');
-    expect(effectiveStatus(req, at(3720))).toBe('expired');
+    expect(effectiveStatus(req, at(4019))).toBe('approved');
+    expect(effectiveStatus(req, at(4020))).toBe('expired');
   });
 
   it('denied stays denied', () => {
@@ -573,19 +573,19 @@ describe('effectiveStatus: expiry is read from the clock', () => {
 });
 
 describe('grantedDuration: vends are clamped to the window', () => {
-  // approvedRequest's grant is t+120 … t+3720.
+  // approvedRequest's grant is t+120 … t+4020: the 3600 s asked for plus 300 s to pick them up.
   it('at the start of the grant, all of it', () => {
     expect(grantedDuration(approvedRequest(), { caller: alice(), now: at(120) })).toBe(3600);
   });
 
-  it('1000 s into the grant: 2600 s left', () => {
-    expect(grantedDuration(approvedRequest(), { caller: alice(), now: at(1120) })).toBe(2600);
+  it('1000 s into the grant: 2900 s left', () => {
+    expect(grantedDuration(approvedRequest(), { caller: alice(), now: at(1120) })).toBe(2900);
   });
 
   it('a shorter duration asked for is granted as asked; a longer one is clamped', () => {
     expect(grantedDuration(approvedRequest(), { caller: alice(), requested: 900, now: at(1120) })).toBe(900);
     expect(grantedDuration(approvedRequest(), { caller: alice(), requested: 3600, now: at(1120) })).toBe(
-      2600,
+      2900,
     );
   });
 
@@ -594,23 +594,24 @@ describe('grantedDuration: vends are clamped to the window', () => {
 
     const durations = [200, 1000, 2000].map((s) => grantedDuration(req, { caller: alice(), now: at(s) }));
 
-    expect(durations).toEqual([3520, 2720, 1720]);
+    // Never longer than the 3600 s asked for, never past the window's end.
+    expect(durations).toEqual([3600, 3020, 2020]);
   });
 
-  it('3000 s into the grant (600 s left, under STS minimum 900) → 409 conflict', () => {
-    const err = thrown(() => grantedDuration(approvedRequest(), { caller: alice(), now: at(3120) }));
+  it('3300 s into the grant (600 s left, under STS minimum 900) → 409 conflict', () => {
+    const err = thrown(() => grantedDuration(approvedRequest(), { caller: alice(), now: at(3420) }));
 
     expect(err).toBeInstanceOf(ConflictError);
     expect((err as Error).message).toContain('600 s');
   });
 
   it('exactly 900 s left is still granted', () => {
-    expect(grantedDuration(approvedRequest(), { caller: alice(), now: at(2820) })).toBe(900);
+    expect(grantedDuration(approvedRequest(), { caller: alice(), now: at(3120) })).toBe(900);
   });
 
   it('after the grant ended → 409 conflict', () => {
     expect(
-      thrown(() => grantedDuration(approvedRequest(), { caller: alice(), now: at(3720) })),
+      thrown(() => grantedDuration(approvedRequest(), { caller: alice(), now: at(4020) })),
     ).toBeInstanceOf(ConflictError);
   });
 

@@ -303,8 +303,8 @@ describe('vendForRequest', () => {
 
     await vendForRequest(w.deps)({ caller: alice(), request: ctx, id, body: {} });
 
-    expect(w.vends[0]?.grant?.capSeconds).toBe(2600);
-    expect(w.vends[0]?.body).toMatchObject({ entitlement: 'prod-admin', durationSeconds: 2600 });
+    expect(w.vends[0]?.grant?.capSeconds).toBe(2900);
+    expect(w.vends[0]?.body).toMatchObject({ entitlement: 'prod-admin', durationSeconds: 2900 });
   });
 
   it('refuses a body naming another entitlement', async () => {
