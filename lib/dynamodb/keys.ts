@@ -50,7 +50,6 @@ const REQUEST_PREFIX = 'REQ#';
 const REQUEST_SK = 'REQUEST';
 const REQUESTER_PREFIX = 'REQUESTER#';
 const REQUEST_STATUS_PREFIX = 'REQ_STATUS#';
-
 const REVIEW_PREFIX = 'REVIEW#';
 const REVIEW_SK = 'REVIEW';
 const REVIEW_STATUS_PREFIX = 'REVIEW_STATUS#';
@@ -60,6 +59,7 @@ const SLACK_PERSON_PREFIX = 'SLACK_PERSON#';
 const SLACK_PERSON_SK = 'SLACK_PERSON';
 const SLACK_REPLAY_PREFIX = 'SLACK_REPLAY#';
 const SLACK_REPLAY_SK = 'REPLAY';
+
 /** `2026-11-29T10:15:00.000Z` → `2026-11-29`. Throws on anything that is not a UTC ISO time. */
 function utcDay(isoTime: string): string {
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/.test(isoTime)) {
@@ -168,10 +168,6 @@ export const keys = {
   requestStatus(status: string): string {
     return REQUEST_STATUS_PREFIX + status;
   },
-} as const;
-
-/** Names of the key attributes, for condition expressions (`attribute_not_exists(pk)`). */
-export const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'] as const;
 
   /**
    * All keys of one break-glass review item (requests table). GSI2: by review status, oldest first,
@@ -215,3 +211,7 @@ export const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk
   slackReplay(replayKey: string): Key {
     return { pk: SLACK_REPLAY_PREFIX + replayKey, sk: SLACK_REPLAY_SK };
   },
+} as const;
+
+/** Names of the key attributes, for condition expressions (`attribute_not_exists(pk)`). */
+export const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'] as const;
