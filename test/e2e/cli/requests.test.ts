@@ -1,7 +1,4 @@
 /**
- * PENDING: rename to `requests.test.ts` once the `/v1/requests…` routes (issue 4) are in
- * serverless.yml; until then every call here would be a gateway 404.
- *
  * `vend request prod-admin --wait` (alice) finishes once bob and carol approve from other
  * processes, then vends inside the grant; Ctrl-C while waiting leaves the request pending.
  */
