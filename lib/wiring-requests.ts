@@ -10,6 +10,7 @@ import { DynamoRequestStore } from './dynamodb/request-store';
 import { DynamoReviewStore } from './dynamodb/review-store';
 import { ulid } from './ids';
 import { log } from './log';
+import { countMetric } from './metrics';
 import { silentNotifier, WebApiSlackNotifier } from './slack/notifier';
 import type { RequestDeps } from './usecases/requests';
 import type { SlackDeps } from './usecases/slack';
@@ -46,6 +47,7 @@ export function requestDeps(): RequestDeps {
     newId: (time) => ulid(time),
     log,
     pendingTtlSeconds: cfg.requestTtlSeconds,
+    metrics: { count: countMetric },
   };
   return requests;
 }

@@ -9,6 +9,7 @@ import { config } from './config';
 import { DynamoEntitlementStore } from './dynamodb/entitlement-store';
 import { ulid } from './ids';
 import { log } from './log';
+import { countMetric } from './metrics';
 import { StsCredentialIssuer } from './sts/issuer';
 import type { VendDeps } from './usecases/vend-credentials';
 
@@ -37,6 +38,7 @@ export function vendDeps(): VendDeps {
     now: () => new Date(),
     newId: (time) => ulid(time),
     log,
+    metrics: { count: countMetric },
   };
   return deps;
 }

@@ -14,7 +14,10 @@ import { AuditSecretLeakError } from './errors';
 import type { Caller } from './types';
 
 /** What happened: a vend ({@link VendAuditDecision}) or a step of an access request ({@link RequestAuditDecision}). */
-export type AuditDecision = VendAuditDecision | RequestAuditDecision;
+export type AuditDecision = VendAuditDecision | RequestAuditDecision | EntitlementAuditDecision;
+
+/** Changes made by `vend entitlements sync --apply`, one record per entitlement changed. */
+export type EntitlementAuditDecision = 'entitlement-created' | 'entitlement-updated' | 'entitlement-deleted';
 
 /** The decisions of the vend path. */
 export type VendAuditDecision = 'intent' | 'issued' | 'denied';

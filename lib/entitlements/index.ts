@@ -2,6 +2,8 @@
  * Entitlements as code: the file (read with positions, validated by the domain), the diff against
  * the table, and sync with an audit record per change. Guide: docs/entitlements.md.
  */
+
+export type { EntitlementAuditDecision } from '../domain/audit';
 export { type Change, diffEntitlements, formatChanges } from './diff';
 export {
   type EntitlementsFile,
@@ -20,7 +22,6 @@ export { formatPosition, type Position } from './source';
 export { SsmParameterError, ssmParameterReader } from './ssm';
 export {
   DynamoEntitlementTable,
-  type EntitlementAuditDecision,
   type EntitlementTable,
   entitlementChangeRecord,
   PruneRequiredError,

@@ -15,7 +15,7 @@
  * entitlements table (serverless.yml `ReadEntitlements`).
  */
 import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AuditDecision, AuditRecord } from '../domain/audit';
+import type { AuditRecord, EntitlementAuditDecision } from '../domain/audit';
 import type { Entitlement } from '../domain/types';
 import { DynamoEntitlementStore } from '../dynamodb/entitlement-store';
 import { keys } from '../dynamodb/keys';
@@ -65,9 +65,6 @@ export interface SyncResult {
   auditId?: string;
 }
 
-/** The audit decisions of entitlement changes. */
-export type EntitlementAuditDecision = 'entitlement-created' | 'entitlement-updated' | 'entitlement-deleted';
-
 const DECISION: Record<Change['kind'], EntitlementAuditDecision> = {
   create: 'entitlement-created',
   update: 'entitlement-updated',
@@ -94,9 +91,7 @@ export function entitlementChangeRecord(
   return {
     id: input.id,
     time: input.time.toISOString(),
-    // DEBT: AuditDecision (lib/domain/audit.ts, owned by the audit trail) does not list the
-    // entitlement decisions yet; they are stored as these strings until it does.
-    decision: DECISION[change.kind] as unknown as AuditDecision,
+    decision: DECISION[change.kind],
     auditId: input.auditId,
     caller: { id: input.actor.id, kind: 'service', label: input.actor.label },
     entitlement: change.id,

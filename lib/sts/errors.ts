@@ -22,14 +22,27 @@ export class StsFault extends Error {
   }
 }
 
+/** The error codes AWS SDKs and STS use for throttling. */
+export const THROTTLING: ReadonlySet<string> = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestThrottled',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+]);
+
 /**
  * STS stayed throttled, failing or unreachable until the deadline (503 `upstream_unavailable`,
  * with `Retry-After`).
  */
 export class StsUnavailableError extends UpstreamUnavailableError {
+  /** STS was throttling (not failing): the `StsThrottled` metric and its alarm count these. */
+  readonly throttled: boolean;
   constructor(detail: string, retryAfterSeconds: number, options: { cause: StsFault }) {
     super(detail, retryAfterSeconds, options);
     this.name = 'StsUnavailableError';
+    this.throttled = THROTTLING.has(options.cause.code);
   }
 }
 

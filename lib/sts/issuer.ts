@@ -44,6 +44,7 @@ import {
   StsFault,
   StsUnavailableError,
   TargetRoleAccessDeniedError,
+  THROTTLING,
   UnexpectedStsError,
 } from './errors';
 
@@ -63,14 +64,6 @@ export interface StsIssuerOptions {
   now?: () => Date;
 }
 
-const THROTTLING = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'RequestThrottled',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-]);
 const BROKER_AUTH = new Set([
   'ExpiredToken',
   'ExpiredTokenException',

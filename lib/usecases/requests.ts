@@ -32,6 +32,7 @@
  * cast. If the audit write itself fails after the state changed, the decision stands (it is stored,
  * with its votes, in the requests table) and the failure is logged with the request id to reconcile.
  */
+
 import { type AuditRequestContext, type RequestAuditDecision, requestAuditRecord } from '../domain/audit';
 import {
   type BreakGlassLimit,
@@ -56,6 +57,7 @@ import {
 import type { Caller, Entitlement } from '../domain/types';
 import type { IdGenerator } from '../ids';
 import type { VendLog } from '../log';
+import type { MetricsSink } from '../metrics';
 import type { AuditSink, EntitlementStore } from '../ports';
 import { approvalMessage, breakGlassBroadcast, requesterNotice } from '../slack/messages';
 import {
@@ -87,6 +89,8 @@ export interface RequestDeps {
   /** How long an unanswered request stays pending when its entitlement does not say (default 3600). */
   pendingTtlSeconds?: number;
   breakGlassLimit?: BreakGlassLimit;
+  /** CloudWatch metrics (`BreakGlassUsed` feeds the every-use alarm); none when absent. */
+  metrics?: MetricsSink;
   /** How many times a vote that lost only to the version is decided again (default 5). */
   voteRetries?: number;
 }
@@ -178,6 +182,7 @@ async function breakGlass(
   // The review shares the request's id: "the review of request X" is one read.
   await deps.reviews.open(openReview({ id: req.id, request: req, now }));
   await audit(deps, ctx, 'break-glass', req, caller);
+  deps.metrics?.count('BreakGlassUsed');
   if (deps.channels.security) await deps.slack.post(deps.channels.security, breakGlassBroadcast(req));
   await tellRequester(deps, req, now);
   return req;

@@ -18,6 +18,7 @@
  * whose record cannot be written still answers with the denial (nothing is released, and the caller
  * learns the real reason); the failed write is logged.
  */
+
 import { type AuditRequestContext, deniedRecord, intentRecord, issuedRecord } from '../domain/audit';
 import { callerId } from '../domain/caller';
 import { resolveDuration } from '../domain/duration';
@@ -30,7 +31,9 @@ import type { Caller, Entitlement } from '../domain/types';
 import { parseVendRequest, type VendRequest } from '../domain/vend-request';
 import type { IdGenerator } from '../ids';
 import type { VendLog } from '../log';
+import type { MetricsSink } from '../metrics';
 import type { AuditSink, CredentialIssuer, EntitlementStore } from '../ports';
+import { StsUnavailableError } from '../sts/errors';
 
 /** The body vend returns (CONTRACT §4). */
 export interface VendResponse {
@@ -51,6 +54,8 @@ export interface VendDeps {
   now: () => Date;
   newId: IdGenerator;
   log: Pick<VendLog, 'error'>;
+  /** CloudWatch metrics (VendIssued, VendDenied, StsThrottled); none when absent. */
+  metrics?: MetricsSink;
 }
 
 /** One vend as the handler hands it over: who, what (raw body), and the request facts for audit. */
@@ -83,9 +88,13 @@ export function vendCredentials(deps: VendDeps): (input: VendInput) => Promise<V
     try {
       body = parseVendRequest(input.body);
       entitlement = input.grant?.entitlement ?? (await lookup(deps, input.caller, body.entitlement));
-      return await issue(deps, input, auditId, body, entitlement);
+      const out = await issue(deps, input, auditId, body, entitlement);
+      deps.metrics?.count('VendIssued');
+      return out;
     } catch (e) {
       if (e instanceof VendError) {
+        if (e.status < 500) deps.metrics?.count('VendDenied');
+        else if (e instanceof StsUnavailableError && e.throttled) deps.metrics?.count('StsThrottled');
         await recordDenial(deps, { ...input, auditId, error: e, body: body ?? input.body, entitlement });
       }
       throw e;

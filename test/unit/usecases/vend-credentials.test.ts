@@ -230,3 +230,23 @@ describe('recordVendRefusal', () => {
     });
   });
 });
+
+describe('metrics', () => {
+  it('counts VendIssued on success, VendDenied on a refusal, StsThrottled when STS stayed throttled', async () => {
+    const counted: string[] = [];
+    const withMetrics = { ...deps, metrics: { count: (m: string) => counted.push(m) } };
+    const vend = vendCredentials(withMetrics as VendDeps);
+
+    await vend({ caller: ciService(), body: { entitlement: 'prod-readonly' }, request });
+    await vend({ caller: mallory(), body: { entitlement: 'prod-readonly' }, request }).catch(() => undefined);
+    const { StsFault, StsUnavailableError } = await import('../../../lib/sts/errors');
+    issuer.fail = new StsUnavailableError('STS is throttling vend; retry shortly', 1, {
+      cause: new StsFault('Throttling', 'Rate exceeded'),
+    });
+    await vend({ caller: ciService(), body: { entitlement: 'prod-readonly' }, request }).catch(
+      () => undefined,
+    );
+
+    expect(counted).toEqual(['VendIssued', 'VendDenied', 'StsThrottled']);
+  });
+});
