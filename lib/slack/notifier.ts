@@ -11,7 +11,7 @@
  * Debt: a production-grade design would hand failed updates to a queue and retry them later; here
  * the next vote's update (which always renders the full current state) repairs a missed one.
  */
-import { type Logger, LogLevel, WebClient } from '@slack/web-api';
+import type { Logger, LogLevel, WebClient } from '@slack/web-api';
 import { log as defaultLog, type VendLog } from '../log';
 import type { MessageRef, SlackNotifier } from '../usecases/requests-ports';
 import type { SlackMessage } from './messages';
@@ -36,7 +36,8 @@ const SILENT: Logger = {
   warn: () => undefined,
   error: () => undefined,
   setLevel: () => undefined,
-  getLevel: () => LogLevel.ERROR,
+  // LogLevel.ERROR, spelled out: the enum's module is loaded only when a message is sent.
+  getLevel: () => 'error' as LogLevel,
   setName: () => undefined,
 };
 
@@ -51,7 +52,11 @@ const SILENT: Logger = {
  * ```
  */
 export class WebApiSlackNotifier implements SlackNotifier {
-  private readonly client: WebClient;
+  // @slack/web-api (with axios) is loaded on the first message, not at cold start: most
+  // invocations of the request functions send nothing to Slack.
+  private client: Promise<WebClient> | undefined;
+  private readonly botToken: string;
+  private readonly slackApiUrl: string | undefined;
   private readonly attempts: number;
   private readonly deadlineMs: number;
   private readonly baseDelayMs: number;
@@ -62,27 +67,38 @@ export class WebApiSlackNotifier implements SlackNotifier {
     this.deadlineMs = options.deadlineMs ?? 2000;
     this.baseDelayMs = options.baseDelayMs ?? 100;
     this.log = options.log ?? defaultLog;
-    this.client = new WebClient(botToken, {
-      ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
-      // Retries are ours (bounded by the deadline); the client's own would wait minutes.
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: Math.min(1000, this.deadlineMs),
-      logger: SILENT,
-    });
+    this.botToken = botToken;
+    this.slackApiUrl = options.slackApiUrl;
+  }
+
+  private web(): Promise<WebClient> {
+    this.client ??= import('@slack/web-api').then(
+      ({ WebClient }) =>
+        new WebClient(this.botToken, {
+          ...(this.slackApiUrl ? { slackApiUrl: this.slackApiUrl } : {}),
+          // Retries are ours (bounded by the deadline); the client's own would wait minutes.
+          retryConfig: { retries: 0 },
+          rejectRateLimitedCalls: true,
+          timeout: Math.min(1000, this.deadlineMs),
+          logger: SILENT,
+        }),
+    );
+    return this.client;
   }
 
   async post(channel: string, message: SlackMessage): Promise<MessageRef | undefined> {
+    const client = await this.web();
     const out = await this.attempt('chat.postMessage', () =>
-      this.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never }),
+      client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never }),
     );
     if (out === undefined || typeof out.ts !== 'string') return undefined;
     return { channel: typeof out.channel === 'string' ? out.channel : channel, ts: out.ts };
   }
 
   async update(ref: MessageRef, message: SlackMessage): Promise<boolean> {
+    const client = await this.web();
     const out = await this.attempt('chat.update', () =>
-      this.client.chat.update({
+      client.chat.update({
         channel: ref.channel,
         ts: ref.ts,
         text: message.text,

@@ -167,7 +167,7 @@ describe('requesterNotice', () => {
     const msg = requesterNotice(approved, at(121));
 
     expect(msg.text).toBe(
-      `Your request for prod-admin was approved by bob@example.com, carol@example.com; vend until ${at(3720).toISOString()}.`,
+      `Your request for prod-admin was approved by bob@example.com, carol@example.com; vend until ${at(3720 + 300).toISOString()}.`,
     );
     expect(allText(msg)).toContain('01JREQ');
   });
