@@ -211,7 +211,10 @@ export interface AuditConfig {
    * a local PEM key file (`VEND_AUDIT_SIGNING_KEY_FILE`) in the local stack. Absent when neither is
    * set: reading the trail needs no key; sealing and verifying call {@link requireAuditSigning}.
    */
-  readonly signing: { readonly kind: 'kms'; readonly keyId: string } | { readonly kind: 'file'; readonly file: string } | undefined;
+  readonly signing:
+    | { readonly kind: 'kms'; readonly keyId: string }
+    | { readonly kind: 'file'; readonly file: string }
+    | undefined;
 }
 
 function auditSeconds(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -233,7 +236,9 @@ export function loadAuditConfig(env: Env): AuditConfig {
   const keyId = env.VEND_AUDIT_SIGNING_KEY_ID?.trim();
   const file = env.VEND_AUDIT_SIGNING_KEY_FILE?.trim();
   if (keyId && file) {
-    throw new ConfigurationError('set VEND_AUDIT_SIGNING_KEY_ID (KMS) or VEND_AUDIT_SIGNING_KEY_FILE (local), not both');
+    throw new ConfigurationError(
+      'set VEND_AUDIT_SIGNING_KEY_ID (KMS) or VEND_AUDIT_SIGNING_KEY_FILE (local), not both',
+    );
   }
   return deepFreeze({
     auditorsGroup: env.VEND_AUDITORS_GROUP?.trim() || 'auditors',
