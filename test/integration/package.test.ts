@@ -228,7 +228,14 @@ describe('the packaged broker policy, evaluated', () => {
 
   it('may append to and read the audit table, never update or delete in it', async () => {
     const audit = tableArn('AuditTable');
-    expect(await decide('dynamodb:PutItem', audit)).toBe('Allow');
+    expect(await decide('dynamodb:PutItem', audit, { 'dynamodb:LeadingKeys': 'AUDIT#2026-11-29' })).toBe(
+      'Allow',
+    );
+    // Never into the sealer's digest partition, and never without a partition key in the request.
+    expect(await decide('dynamodb:PutItem', audit, { 'dynamodb:LeadingKeys': 'AUDIT_DIGEST' })).not.toBe(
+      'Allow',
+    );
+    expect(await decide('dynamodb:PutItem', audit)).not.toBe('Allow');
     expect(await decide('dynamodb:Query', `${audit}/index/gsi1`)).toBe('Allow');
     for (const action of [
       'dynamodb:DeleteItem',
