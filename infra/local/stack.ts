@@ -14,6 +14,7 @@
  */
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -209,6 +210,18 @@ async function createTables(
   }
 }
 
+/** Rejects with {@link StackPortInUseError} when something already listens on `port` (0 is always free). */
+async function assertPortFree(port: number, variable: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolveFree, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new StackPortInUseError(port, variable, { cause: error }) : error),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolveFree()));
+  });
+}
+
 /**
  * Starts the whole local stack.
  *
@@ -228,6 +241,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         `refusing to wipe ${dataDir}: point VEND_DATA_DIR at a directory of its own`,
       );
     }
+    // A stack already running on these ports owns this state: fail on the port, wipe nothing.
+    await assertPortFree(awsPort, 'VEND_AWS_PORT');
+    await assertPortFree(apiPort, 'VEND_API_PORT');
     await rm(dataDir, { recursive: true, force: true });
   }
   await mkdir(dataDir, { recursive: true, mode: 0o700 });

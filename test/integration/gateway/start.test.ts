@@ -3,7 +3,7 @@
  * with exit 0 on Ctrl-C (SIGINT), and refuses a taken port with one line naming the variable.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +90,29 @@ describe('npm start', () => {
       expect(err().trim().split('\n')).toEqual([
         `vend: port ${port} is in use: set VEND_API_PORT to another port`,
       ]);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('--fresh with a taken port wipes nothing: the running stack keeps its state', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    const dataDir = await mkdtemp(join(tmpdir(), 'vend-fresh-'));
+    dirs.push(dataDir);
+    await writeFile(join(dataDir, 'keep.json'), '{}');
+    try {
+      const child = spawn(TSX, ['infra/local/start.ts', '--fresh'], {
+        env: { ...process.env, VEND_API_PORT: '0', VEND_AWS_PORT: String(port), VEND_DATA_DIR: dataDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+
+      const code = await exited(child);
+
+      expect(code).not.toBe(0);
+      expect(await readFile(join(dataDir, 'keep.json'), 'utf8')).toBe('{}');
     } finally {
       blocker.close();
     }
