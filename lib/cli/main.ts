@@ -17,6 +17,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { Command, CommanderError, Option } from 'commander';
+import { parseAuditTime, refuseOptions, registerAuditTrailCommands } from './audit';
 import {
   abortableSleep,
   cacheDir,
@@ -312,19 +313,6 @@ function statusLine(r: AccessRequest): string {
   return `request ${r.id} (${r.entitlement}): ${r.status}${votes && r.status === 'pending' ? `, ${votes} approvals` : ''}`;
 }
 
-/** `--since 1h` means one hour ago; anything else must be an ISO 8601 time. */
-function timeBound(value: string, now: Date, flag: string): string {
-  if (/^\d+[hms]?$|^(\d+[dhms])+$/i.test(value.trim())) {
-    const days = /^(\d+)d$/i.exec(value.trim());
-    const seconds = days ? Number(days[1]) * 86_400 : parseDuration(value);
-    return new Date(now.getTime() - seconds * 1000).toISOString();
-  }
-  const t = Date.parse(value);
-  if (!Number.isFinite(t))
-    throw new UsageError(`${flag} takes an ISO 8601 time or an age such as 1h or 7d, not '${value}'`);
-  return new Date(t).toISOString();
-}
-
 function buildProgram(rt: Runtime): Command {
   const program = new Command('vend')
     .description('Short-lived AWS credentials from vend, where the AWS CLI and SDKs look for them.')
@@ -603,30 +591,42 @@ function buildProgram(rt: Runtime): Command {
     });
   }
 
-  // audit
+  // audit: the listing calls the API; verify, seal and orphans read the audit table (lib/cli/audit.ts)
+  const auditCommand = program
+    .command('audit')
+    .description('read the audit trail (auditors); verify, seal and reconcile it (operators)')
+    .option('--since <time>', 'ISO 8601 time or an age (1h, 7d)')
+    .option('--until <time>', 'ISO 8601 time or an age')
+    .option('--caller <id>', 'only this caller')
+    .option('--entitlement <id>', 'only this entitlement')
+    .option('--decision <decision>', 'only intent, issued or denied records')
+    .option('--request-id <id>', 'only records of this API request')
+    .addOption(
+      new Option('--limit <n>', 'at most this many records').default(100).argParser((v) => {
+        if (!/^\d+$/.test(v) || Number(v) < 1)
+          throw new UsageError(`--limit takes a positive whole number, not '${v}'`);
+        return Number(v);
+      }),
+    )
+    .option('--json', 'print JSON')
+    .option('--verify', 'the same as: vend audit verify [--since] [--until] [--json]')
+    .addOption(urlOption());
   example(
-    program
-      .command('audit')
-      .description('read the audit trail (auditors)')
-      .option('--since <time>', 'ISO 8601 time or an age (1h, 7d)')
-      .option('--until <time>', 'ISO 8601 time or an age')
-      .option('--caller <id>', 'only this caller')
-      .option('--entitlement <id>', 'only this entitlement')
-      .option('--decision <decision>', 'only intent, issued or denied records')
-      .option('--request-id <id>', 'only records of this API request')
-      .addOption(
-        new Option('--limit <n>', 'at most this many records').default(200).argParser((v) => {
-          if (!/^\d+$/.test(v) || Number(v) < 1)
-            throw new UsageError(`--limit takes a positive whole number, not '${v}'`);
-          return Number(v);
-        }),
-      )
-      .option('--json', 'print JSON')
-      .option('--verify', "verify the audit trail's integrity (needs the server's audit digests)")
-      .addOption(urlOption()),
+    auditCommand,
     'vend audit --since 24h --entitlement prod-admin',
     'vend audit --caller arn:aws:iam::111122223333:role/CICDDeployRole --json',
-  ).action(
+    'vend audit verify --since 7d',
+  );
+  const trailCommands = registerAuditTrailCommands(auditCommand, {
+    out: (s) => rt.out(s),
+    err: (s) => rt.err(s),
+    env: rt.env,
+    now: rt.now,
+    setExitCode: (code) => {
+      rt.exitCode = code;
+    },
+  });
+  auditCommand.action(
     async (o: {
       since?: string;
       until?: string;
@@ -640,14 +640,13 @@ function buildProgram(rt: Runtime): Command {
       url?: string;
     }) => {
       if (o.verify) {
-        throw new RefusedError(
-          "audit verification needs the server's sealed audit digests, which this vend does not publish yet",
-        );
+        refuseOptions(auditCommand, ['since', 'until', 'json', 'verify'], 'vend audit --verify');
+        return trailCommands.verify(o);
       }
       const client = await rt.client({ url: o.url, needPerson: true });
       const query: AuditQuery = {
-        ...(o.since ? { since: timeBound(o.since, rt.now(), '--since') } : {}),
-        ...(o.until ? { until: timeBound(o.until, rt.now(), '--until') } : {}),
+        ...(o.since ? { since: parseAuditTime(o.since, rt.now(), '--since') } : {}),
+        ...(o.until ? { until: parseAuditTime(o.until, rt.now(), '--until') } : {}),
         ...(o.caller ? { caller: o.caller } : {}),
         ...(o.entitlement ? { entitlement: o.entitlement } : {}),
         ...(o.decision ? { decision: o.decision } : {}),
@@ -663,6 +662,8 @@ function buildProgram(rt: Runtime): Command {
         cursor = page.cursor;
       } while (cursor && records.length < o.limit);
       const shown = records.slice(0, o.limit);
+      if (cursor || records.length > o.limit)
+        rt.err(`showing the newest ${o.limit}; more match (raise --limit or narrow the filters)\n`);
       if (o.json) return rt.out(`${JSON.stringify(shown, null, 2)}\n`);
       if (shown.length === 0) return rt.err('no audit records match\n');
       rt.out(
