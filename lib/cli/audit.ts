@@ -242,7 +242,8 @@ export function formatOrphans(orphans: readonly OrphanedIntent[]): string {
     .map((o) => {
       const ct = o.cloudTrail;
       const rows: [string, string | undefined][] = [
-        ['caller', o.caller ? `${o.caller.label} (${o.caller.id})` : undefined],
+        ['caller', o.caller?.label],
+        ['caller id', o.caller?.id],
         ['entitlement', o.entitlement],
         ['role ARN', o.roleArn],
         ['session name', o.sessionName],
