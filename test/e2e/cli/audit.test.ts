@@ -213,7 +213,7 @@ describe('vend audit seal, verify and orphans (operators, over the table)', () =
       expect(first.stderr).toBe('');
       expect(first.code).toBe(0);
       expect(first.stdout).toMatch(
-        /^sealed \d+ intervals \(\d+ records?\); the trail is sealed up to \S+Z\n$/,
+        /^sealed \d+ intervals? \(\d+ records?\); the trail is sealed up to \S+Z\n$/,
       );
       sealedRecords = Number(/\((\d+) records?\)/.exec(first.stdout)?.[1]);
       let upTo = /sealed up to (\S+)\n/.exec(first.stdout)?.[1] ?? '';
