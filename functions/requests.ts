@@ -1,6 +1,7 @@
 /**
  * The request routes (OIDC JWT, people): `POST /v1/requests`, `GET /v1/requests`,
- * `GET /v1/requests/{id}`, `POST /v1/requests/{id}/approve|deny`, `POST /v1/requests/{id}/credentials`.
+ * `GET /v1/requests/{id}`, `POST /v1/requests/{id}/approve|deny|cancel`, `POST /v1/requests/{id}/credentials`,
+ * and the break-glass reviews: `GET /v1/reviews`, `POST /v1/reviews/{id}/sign-off`.
  * Wiring only: lib/usecases/requests.ts decides.
  */
 import type { AuditRequestContext } from '../lib/domain/audit';
@@ -9,10 +10,13 @@ import { NotFoundError, UnauthenticatedError } from '../lib/domain/errors';
 import type { Caller } from '../lib/domain/types';
 import { type HttpApiEvent, type HttpResult, jsonObjectBody, withHttp } from '../lib/http';
 import {
+  cancelPendingRequest,
   createRequest,
   decideRequest,
   getRequest,
   listRequests,
+  listReviews,
+  signOffReview,
   vendForRequest,
 } from '../lib/usecases/requests';
 import { requestDeps } from '../lib/wiring-requests';
@@ -66,6 +70,18 @@ export const handler = withHttp(
       case 'POST /v1/requests/{id}/credentials': {
         const out = await vendForRequest(deps)({ ...acting, id, body: parsed });
         annotate({ entitlement: out.entitlement, auditId: out.auditId });
+        return { body: out };
+      }
+      case 'POST /v1/requests/{id}/cancel': {
+        const out = await cancelPendingRequest(deps)({ ...acting, id });
+        annotate({ entitlement: out.entitlement, auditId: out.id });
+        return { body: out };
+      }
+      case 'GET /v1/reviews':
+        return { body: await listReviews(deps)(acting, { status: event.queryStringParameters?.status }) };
+      case 'POST /v1/reviews/{id}/sign-off': {
+        const out = await signOffReview(deps)({ ...acting, id, comment: parsed.comment });
+        annotate({ entitlement: out.entitlement, auditId: out.requestId });
         return { body: out };
       }
       default:

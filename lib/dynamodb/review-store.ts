@@ -1,7 +1,7 @@
 /**
  * Break-glass review items in the requests table (`keys.review`): one per break-glass request, with
- * the same id as the request, so "the review of request X" is a GetItem. Open reviews are one Query
- * on gsi2 (`REVIEW_STATUS#open`). Sign-off is one conditional update (`status = open AND version =
+ * the same id as the request, so "the review of request X" is a GetItem. The reviews in one status
+ * are one Query on gsi2 (`REVIEW_STATUS#open`, `REVIEW_STATUS#signed-off`). Sign-off is one conditional update (`status = open AND version =
  * :v`), so two reviewers signing at once produce one sign-off and one ConflictError.
  */
 import {
@@ -68,13 +68,19 @@ export class DynamoReviewStore implements ReviewStore {
   }
 
   async listOpen(options: { limit?: number } = {}): Promise<ReviewItem[]> {
+    return this.listByStatus('open', options);
+  }
+
+  async listByStatus(status: ReviewItem['status'], options: { limit?: number } = {}): Promise<ReviewItem[]> {
     try {
       const out = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: INDEX.gsi2,
           KeyConditionExpression: 'gsi2pk = :v',
-          ExpressionAttributeValues: { ':v': keys.reviewStatus('open') },
+          ExpressionAttributeValues: { ':v': keys.reviewStatus(status) },
+          // Open ones longest-waiting first; signed-off ones most recent first (the history grows).
+          ScanIndexForward: status === 'open',
           Limit: options.limit ?? 100,
         }),
       );

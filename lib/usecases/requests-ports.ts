@@ -72,6 +72,11 @@ export interface ReviewStore {
   forRequest(requestId: string): Promise<ReviewItem | undefined>;
   /** Open reviews, oldest first. */
   listOpen(options?: { limit?: number }): Promise<ReviewItem[]>;
+  /**
+   * Reviews in one status: open ones oldest first, signed-off ones newest first. Optional so that stores written before `GET /v1/reviews`
+   * still fit; without it only open reviews can be listed (the DynamoDB adapter has it).
+   */
+  listByStatus?(status: ReviewItem['status'], options?: { limit?: number }): Promise<ReviewItem[]>;
   /** Stores the signed-off review on condition `status = open AND version = next.version - 1`. */
   signOff(next: ReviewItem): Promise<void>;
 }
