@@ -388,6 +388,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const auditEnv = {
       VEND_AUDIT_TABLE: auditTable,
       VEND_AUDIT_SIGNING_KEY_FILE: auditKeyFile,
+      // The sealer's serverless.yml environment names a KMS alias; locally the key file signs, and
+      // one process hosts every function, so the alias is blanked rather than left to clash.
+      VEND_AUDIT_SIGNING_KEY_ID: '',
       VEND_AUDIT_SEAL_INTERVAL_SECONDS: String(LOCAL_AUDIT_SEAL.intervalSeconds),
       VEND_AUDIT_SEAL_GRACE_SECONDS: String(LOCAL_AUDIT_SEAL.graceSeconds),
     };
