@@ -9,6 +9,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    setupFiles: ['test/support/setup.ts'],
+    // The second file is the suite-wide leak scanner (test/support/leaks/setup.ts): every file's logs,
+    // response bodies and audit writes are scanned for secrets after the file.
+    setupFiles: ['test/support/setup.ts', 'test/support/leaks/setup.ts'],
   },
 });

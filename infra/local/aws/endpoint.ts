@@ -32,7 +32,37 @@ export interface AwsEndpointOptions {
 export interface AwsEndpoint {
   url: string;
   port: number;
+  /** Test hook: take the DynamoDB backend down and bring it back (see {@link DynamoOutage}). */
+  dynamo: DynamoOutage;
   close(): Promise<void>;
+}
+
+/**
+ * Test hook for the reliability suites (test/faults): `stop()` makes the endpoint drop every
+ * DynamoDB connection as a killed process would (the client sees a reset socket, never an answer),
+ * `start()` serves again. dynalite itself keeps running, so its data (in memory or on disk) is
+ * exactly what it was: a restart loses nothing, as DynamoDB's durability promises.
+ */
+export interface DynamoOutage {
+  stop(): void;
+  start(): void;
+  readonly running: boolean;
+}
+
+// Endpoints by URL, so a test that only holds the stack's awsUrl can reach the hook
+// (the stack does not expose its endpoint object).
+const outages = new Map<string, DynamoOutage>();
+
+/**
+ * The DynamoDB outage hook of the endpoint listening at `url` in this process.
+ *
+ * @example
+ * const dynamo = dynamoOutageFor(stack.awsUrl);
+ * dynamo?.stop(); // … requests fail with 503 …
+ * dynamo?.start();
+ */
+export function dynamoOutageFor(url: string): DynamoOutage | undefined {
+  return outages.get(url.replace(/\/+$/, ''));
 }
 
 /** The requested port is taken; the message names the port. */
@@ -128,7 +158,12 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions): Promise<AwsEnd
     return json(404, { message: `nothing at ${raw.method} ${raw.path}` }, now);
   };
 
+  let dynamoRunning = true;
   const server = createServer((req, res) => {
+    if (!dynamoRunning && String(req.headers['x-amz-target'] ?? '').startsWith('DynamoDB_')) {
+      req.socket.destroy();
+      return;
+    }
     readBody(req)
       .then((body) => {
         const url = req.url ?? '/';
@@ -167,10 +202,25 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions): Promise<AwsEnd
   }
   const port = (server.address() as AddressInfo).port;
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${port}`;
+  const outage: DynamoOutage = {
+    stop: () => {
+      dynamoRunning = false;
+    },
+    start: () => {
+      dynamoRunning = true;
+    },
+    get running() {
+      return dynamoRunning;
+    },
+  };
+  outages.set(url, outage);
   return {
-    url: `http://${urlHost}:${port}`,
+    url,
     port,
+    dynamo: outage,
     close: async () => {
+      outages.delete(url);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dynamo.close();

@@ -1,0 +1,65 @@
+/**
+ * Runs the fuzz of one route: FUZZ_RUNS cases in batches of FUZZ_BATCH (a fast-check run is one
+ * batch, sent concurrently), the first FUZZ_GATEWAY_RUNS through the gateway and the rest invoked
+ * directly, every answer judged by ./properties.ts. Returns how many went each way, for the report.
+ */
+import fc from 'fast-check';
+import type { Auth, FuzzRequest, Outcome, Route } from './harness';
+import { describeRequest, FUZZ_BATCH, FUZZ_GATEWAY_RUNS, FUZZ_RUNS, type Handed, judge } from './properties';
+
+export interface RouteFuzz {
+  route: Route;
+  auth: Auth;
+  cases: fc.Arbitrary<FuzzRequest>;
+  send: (door: 'gateway' | 'direct', route: Route, auth: Auth, req: FuzzRequest) => Promise<Outcome>;
+  /** Whether this case may get credentials (credentials routes only). */
+  valid?: (req: FuzzRequest) => boolean;
+  /** Sees every answer (to learn ids the suite made, for example). */
+  observe?: (req: FuzzRequest, out: Outcome) => void;
+  secrets: () => readonly string[];
+  handed: Handed[];
+  /** Adds the signature a route needs over the final bytes (Slack). */
+  finalise?: (req: FuzzRequest) => FuzzRequest;
+}
+
+/** Fuzzes one route; throws (with fast-check's counterexample) when a property fails. */
+export async function fuzzRoute(
+  spec: RouteFuzz,
+): Promise<{ gateway: number; direct: number; statuses: Record<number, number> }> {
+  const name = `${spec.route.method} ${spec.route.path}`;
+  const credentialsRoute = spec.route.path.endsWith('/credentials');
+  let sent = 0;
+  const counts = { gateway: 0, direct: 0 };
+  const statuses: Record<number, number> = {};
+  const one = async (generated: FuzzRequest) => {
+    const req = spec.finalise ? spec.finalise(generated) : generated;
+    const door = sent++ < FUZZ_GATEWAY_RUNS ? 'gateway' : 'direct';
+    counts[door] += 1;
+    const out = await spec.send(
+      door,
+      spec.route,
+      spec.auth,
+      door === 'gateway' ? { ...req, flipBase64: false } : req,
+    );
+    statuses[out.status] = (statuses[out.status] ?? 0) + 1;
+    spec.observe?.(req, out);
+    judge(out, {
+      route: name,
+      credentialsRoute,
+      valid: spec.valid ? spec.valid(req) && !(door === 'direct' && req.flipBase64) : false,
+      secrets: spec.secrets(),
+      handed: spec.handed,
+      describe: () => describeRequest(req),
+    });
+  };
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(spec.cases, { minLength: FUZZ_BATCH, maxLength: FUZZ_BATCH }),
+      async (batch) => {
+        await Promise.all(batch.map(one));
+      },
+    ),
+    { numRuns: Math.ceil(FUZZ_RUNS / FUZZ_BATCH), endOnFailure: false },
+  );
+  return { ...counts, statuses };
+}

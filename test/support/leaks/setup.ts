@@ -1,0 +1,113 @@
+/**
+ * Vitest setup file (vitest.config.ts `setupFiles`): wires the suite-wide leak scanner
+ * (./scanner.ts) into every test file.
+ *
+ * 1. Taps process.stdout/stderr: every log line of the handlers (Powertools Logger) and the stack.
+ * 2. Wraps the global fetch: every response body a test receives; person tokens sent in
+ *    `Authorization: Bearer` and the credentials of 200 credentials answers become secrets.
+ * 3. Once a local stack runs in the file (its environment is in process.env), taps vend's own
+ *    DynamoDB client (lib/clients.ts, the instance the in-process handlers use) for every write to
+ *    the audit table; the broker's own keys become secrets.
+ * 4. afterAll: fails the file on any finding.
+ */
+import { afterAll, beforeEach, expect } from 'vitest';
+import { demoExternalIds, describeFinding, leaks } from './scanner';
+
+const scanner = leaks();
+for (const id of demoExternalIds()) scanner.secret(id, 'ExternalId');
+
+// 1. Logs.
+for (const stream of [process.stdout, process.stderr]) {
+  const original = stream.write;
+  stream.write = ((chunk: unknown, ...rest: unknown[]): boolean => {
+    scanner.log(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+    return (original as (...a: unknown[]) => boolean).call(stream, chunk, ...rest);
+  }) as typeof stream.write;
+}
+
+// 2. Responses.
+const pending = new Set<Promise<void>>();
+const realFetch = globalThis.fetch;
+const bearerOf = (init: RequestInit | undefined, input: unknown): string | undefined => {
+  const headers = new Headers(
+    init?.headers ?? (input instanceof Request ? input.headers : undefined) ?? undefined,
+  );
+  const m = /^Bearer\s+(\S+)/i.exec(headers.get('authorization') ?? '');
+  return m?.[1];
+};
+globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+  const token = bearerOf(init, input);
+  if (token) scanner.secret(token, 'JWT');
+  const res = await realFetch(input, init);
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  const where = `${method} ${url.pathname} (${res.status})`;
+  if (res.body) {
+    const reading = res
+      .clone()
+      .text()
+      .then((body) => record(where, url.pathname, res.status, body))
+      .catch(() => undefined) // the test aborted or never read it: nothing arrived to leak
+      .finally(() => pending.delete(reading));
+    pending.add(reading);
+  }
+  return res;
+};
+
+function record(where: string, path: string, status: number, body: string): void {
+  let credentials: { SecretAccessKey?: unknown; SessionToken?: unknown } | undefined;
+  if (body.includes('SecretAccessKey')) {
+    try {
+      credentials = (JSON.parse(body) as { credentials?: typeof credentials }).credentials;
+    } catch {
+      credentials = undefined;
+    }
+  }
+  if (credentials) scanner.issued(credentials);
+  // The one legitimate place of issued credentials: the 200 answer of a credentials route.
+  const legitimate = credentials !== undefined && status === 200 && path.endsWith('/credentials');
+  if (!legitimate) scanner.response(where, body);
+}
+
+// 3. Audit records (and the broker's own keys), once a stack has put its environment in place.
+let tapped = false;
+beforeEach(async () => {
+  if (tapped) return;
+  const env = process.env;
+  const needed = [
+    'AWS_ENDPOINT_URL',
+    'VEND_AUDIT_TABLE',
+    'VEND_ENTITLEMENTS_TABLE',
+    'VEND_REQUESTS_TABLE',
+    'VEND_OIDC_ISSUER',
+  ];
+  if (!needed.every((k) => env[k]) || !(env.AWS_REGION || env.AWS_DEFAULT_REGION)) return;
+  tapped = true;
+  scanner.secret(env.VEND_SLACK_SIGNING_SECRET, 'Slack signing secret');
+  scanner.secret(env.AWS_SECRET_ACCESS_KEY, 'broker SecretAccessKey');
+  scanner.secret(env.AWS_SESSION_TOKEN, 'broker SessionToken');
+  const table = env.VEND_AUDIT_TABLE!;
+  const { dynamodb } = await import('../../../lib/clients');
+  dynamodb.middlewareStack?.add(
+    (next) => async (args) => {
+      const text = JSON.stringify(args.input);
+      if (text.includes(table)) scanner.audit(`written to ${table}`, text);
+      return next(args);
+    },
+    { step: 'initialize', name: 'leakScannerAudit' },
+  );
+});
+
+// 4. Judge.
+afterAll(async () => {
+  await Promise.all([...pending]);
+  const found = scanner.findings();
+  if (found.length > 0) {
+    expect.fail(
+      `leak scanner: ${found.length} secret(s) where they must not be:\n${found
+        .slice(0, 20)
+        .map(describeFinding)
+        .join('\n')}`,
+    );
+  }
+});
