@@ -313,6 +313,18 @@ function statusLine(r: AccessRequest): string {
   return `request ${r.id} (${r.entitlement}): ${r.status}${votes && r.status === 'pending' ? `, ${votes} approvals` : ''}`;
 }
 
+/** A break-glass review as `GET /v1/reviews` answers it. */
+interface Review {
+  id: string;
+  requestId?: string;
+  entitlement?: string;
+  requesterId?: string;
+  status?: string;
+  openedAt?: string;
+  signedOffBy?: string;
+  at?: string;
+}
+
 function buildProgram(rt: Runtime): Command {
   const program = new Command('vend')
     .description('Short-lived AWS credentials from vend, where the AWS CLI and SDKs look for them.')
@@ -590,6 +602,89 @@ function buildProgram(rt: Runtime): Command {
       rt.out(o.json ? `${JSON.stringify(request, null, 2)}\n` : `${statusLine(request)}\n`);
     });
   }
+
+  // cancel: the requester withdraws a pending request
+  example(
+    program
+      .command('cancel')
+      .description('cancel your own pending access request')
+      .argument('<id>', 'request id (see vend requests --mine)')
+      .option('--json', 'print the request as JSON')
+      .addOption(urlOption()),
+    'vend cancel r-01HX…',
+  ).action(async (id: string, o: { json?: boolean; url?: string }) => {
+    const client = await rt.client({ url: o.url, needPerson: true });
+    const request = await rt.api(client, {}, () =>
+      client.call<AccessRequest>('POST', `v1/requests/${encodeURIComponent(id)}/cancel`, {}),
+    );
+    rt.out(o.json ? `${JSON.stringify(request, null, 2)}\n` : `${statusLine(request)}\n`);
+  });
+
+  // reviews: break-glass uses waiting for (or given) someone else's sign-off
+  example(
+    program
+      .command('reviews')
+      .description('list break-glass reviews you may sign off (and your own)')
+      .option('--json', 'print JSON')
+      .addOption(new Option('--status <status>', 'open or signed-off').choices(['open', 'signed-off']))
+      .addOption(urlOption()),
+    'vend reviews',
+    'vend reviews --status signed-off --json',
+  ).action(async (o: { json?: boolean; status?: string; url?: string }) => {
+    const client = await rt.client({ url: o.url, needPerson: true });
+    const out = await rt.api(client, {}, () =>
+      client.call<{ reviews: Review[] }>(
+        'GET',
+        'v1/reviews',
+        undefined,
+        o.status ? { status: o.status } : {},
+      ),
+    );
+    const list = out.reviews ?? [];
+    if (o.json) return rt.out(`${JSON.stringify(list, null, 2)}\n`);
+    if (list.length === 0) return rt.err(`no ${o.status ?? 'open'} reviews\n`);
+    rt.out(
+      table(
+        ['ID', 'ENTITLEMENT', 'STATUS', 'BROKE GLASS', 'OPENED', 'SIGNED OFF BY', 'AT'],
+        list.map((r) => [
+          r.id,
+          r.entitlement,
+          r.status,
+          r.requesterId,
+          when(r.openedAt),
+          r.signedOffBy,
+          when(r.at),
+        ]),
+      ),
+    );
+  });
+
+  // review sign-off
+  const review = program.command('review').description('act on a break-glass review');
+  example(
+    review
+      .command('sign-off')
+      .description('sign off someone else’s break-glass use after checking what was done')
+      .argument('<id>', 'review id (the break-glass request id; see vend reviews)')
+      .option('--comment <text>', 'what you checked, for the audit trail')
+      .option('--json', 'print the review as JSON')
+      .addOption(urlOption()),
+    'vend review sign-off r-01HX… --comment "session matches INC-42"',
+  ).action(async (id: string, o: { comment?: string; json?: boolean; url?: string }) => {
+    const client = await rt.client({ url: o.url, needPerson: true });
+    const signed = await rt.api(client, {}, () =>
+      client.call<Review>(
+        'POST',
+        `v1/reviews/${encodeURIComponent(id)}/sign-off`,
+        o.comment ? { comment: o.comment } : {},
+      ),
+    );
+    rt.out(
+      o.json
+        ? `${JSON.stringify(signed, null, 2)}\n`
+        : `review ${signed.id} (${signed.entitlement}): ${signed.status}${signed.signedOffBy ? ` by ${signed.signedOffBy}` : ''}\n`,
+    );
+  });
 
   // audit: the listing calls the API; verify, seal and orphans read the audit table (lib/cli/audit.ts)
   const auditCommand = program

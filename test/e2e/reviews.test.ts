@@ -4,9 +4,13 @@
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_SLACK_CHANNELS } from '../../infra/local/stack';
 import { withStack } from '../support/stack';
+import { vend } from './cli/harness';
 
 const stack = withStack();
 
@@ -190,4 +194,53 @@ describe('a requester cancels a pending request', () => {
     expect(status).toBe(409);
     expect(json.code).toBe('conflict');
   });
+});
+
+describe('the CLI: vend cancel, vend reviews, vend review sign-off', () => {
+  let scratch: string;
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'vend-cli-reviews-'));
+  });
+  afterAll(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+  const as = async (user: string): Promise<Record<string, string>> => ({
+    ...stack.env,
+    VEND_TOKEN: await stack.token(user),
+    VEND_CONFIG_DIR: join(scratch, user),
+    VEND_CACHE_DIR: join(scratch, user, 'cache'),
+  });
+
+  it('alice cancels her pending request with vend cancel', async () => {
+    const asked = await call('alice', 'POST', '/v1/requests', {
+      entitlement: 'prod-admin',
+      reason: 'INC-79: look at the prod queue',
+    });
+
+    const out = await vend(['cancel', String(asked.json.id)], await as('alice'));
+
+    expect(out.code).toBe(0);
+    expect(out.stdout).toBe(`request ${asked.json.id} (prod-admin): cancelled\n`);
+  }, 30_000);
+
+  it('bob lists dave’s open review and signs it off; dave’s own sign-off is refused (exit 1)', async () => {
+    const bg = await call('dave', 'POST', '/v1/requests', {
+      entitlement: 'prod-admin',
+      breakGlass: true,
+      ticket: 'INC-80',
+      reason: 'queue stuck, on-call fix',
+    });
+    const id = String(bg.json.id);
+
+    const listed = await vend(['reviews', '--json'], await as('bob'));
+    const self = await vend(['review', 'sign-off', id], await as('dave'));
+    const signed = await vend(['review', 'sign-off', id, '--comment', 'matches INC-80'], await as('bob'));
+
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as Json[]).map((r) => r.id)).toContain(id);
+    expect(self.code).toBe(1);
+    expect(self.stderr).toMatch(/^vend: [^\n]+\n$/);
+    expect(signed.code).toBe(0);
+    expect(signed.stdout).toMatch(new RegExp(`^review ${id} \\(prod-admin\\): signed-off by \\S+#\\S+\\n$`));
+  }, 30_000);
 });
