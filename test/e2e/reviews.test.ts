@@ -2,11 +2,12 @@
  * Cancelling a request and signing off a break-glass review end to end: real gateway and JWT
  * authorizer, the requests handler, dynalite, and the Slack sink recording what vend posted.
  */
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_SLACK_CHANNELS } from '../../infra/local/stack';
 import { withStack } from '../support/stack';
