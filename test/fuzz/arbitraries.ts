@@ -51,7 +51,7 @@ const nastyString = fc.oneof(
     '‮evil',
     '部署🔥',
     '\r\n\t',
-    '${jndi:ldap://x}',
+    '\u0024{jndi:ldap://x}',
     '<script>',
     "'; DROP TABLE audit; --",
     '../../etc/passwd',
