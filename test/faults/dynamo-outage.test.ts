@@ -1,0 +1,116 @@
+/**
+ * DynamoDB goes away under load and comes back: vends keep arriving from several clients while
+ * the local endpoint drops every DynamoDB connection (as a killed process would; dynalite's data
+ * is kept, see infra/local/aws/endpoint.ts `dynamoOutageFor`), then serves again.
+ * - while it is down every vend answers 503 (never a 500, never credentials);
+ * - once it is back every vend answers 200;
+ * - no credentials were returned without their `issued` audit record, before, during or after.
+ */
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { dynamoOutageFor } from '../../infra/local/aws/endpoint';
+import { leaks } from '../support/leaks/scanner';
+import { withStack } from '../support/stack';
+
+const stack = withStack();
+let dynamodb: typeof import('../../lib/clients').dynamodb;
+beforeAll(async () => {
+  ({ dynamodb } = await import('../../lib/clients'));
+});
+
+type Phase = 'up' | 'down' | 'back';
+interface Shot {
+  sentIn: Phase;
+  doneIn: Phase;
+  status: number;
+  code?: string;
+  accessKeyId?: string;
+  auditId?: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('DynamoDB killed under load and restarted', () => {
+  it('503 while it is down, 200 once it is back, and every credential has its issued record', async () => {
+    // Arrange
+    const outage = dynamoOutageFor(stack.awsUrl);
+    expect(outage?.running).toBe(true);
+    let phase: Phase = 'up';
+    let stop = false;
+    const shots: Shot[] = [];
+    const worker = async () => {
+      while (!stop) {
+        const sentIn = phase;
+        const res = await stack.signedFetch('ci', 'POST', '/v1/service/credentials', {
+          entitlement: 'prod-readonly',
+        });
+        const json = (await res.json()) as {
+          code?: string;
+          auditId?: string;
+          credentials?: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string };
+        };
+        if (json.credentials) leaks().issued(json.credentials);
+        shots.push({
+          sentIn,
+          doneIn: phase,
+          status: res.status,
+          ...(json.code ? { code: json.code } : {}),
+          ...(json.credentials ? { accessKeyId: json.credentials.AccessKeyId, auditId: json.auditId } : {}),
+        });
+      }
+    };
+
+    // Act: load from four clients; kill DynamoDB; restart it.
+    const load = Promise.all([worker(), worker(), worker(), worker()]);
+    await sleep(1_000);
+    outage!.stop();
+    phase = 'down';
+    await sleep(2_000);
+    outage!.start();
+    phase = 'back';
+    await sleep(1_500);
+    stop = true;
+    await load;
+
+    // Assert
+    const within = (p: Phase) => shots.filter((s) => s.sentIn === p && s.doneIn === p);
+    expect(within('up').length).toBeGreaterThan(5);
+    expect(within('up').every((s) => s.status === 200)).toBe(true);
+    const down = within('down');
+    expect(down.length).toBeGreaterThan(3);
+    for (const s of down) {
+      expect(s.status).toBe(503);
+      expect(['upstream_unavailable', 'audit_unavailable']).toContain(s.code);
+      expect(s.accessKeyId).toBeUndefined();
+    }
+    const back = within('back');
+    expect(back.length).toBeGreaterThan(5);
+    expect(back.map((s) => s.status)).toEqual(back.map(() => 200));
+    // Requests that straddled a switch may go either way, but never a 5xx other than 503.
+    for (const s of shots) expect([200, 503]).toContain(s.status);
+
+    const issued = new Map<string, string>();
+    let start: Record<string, never> | undefined;
+    do {
+      const page = await dynamodb.send(
+        new ScanCommand({
+          TableName: process.env.VEND_AUDIT_TABLE ?? 'vend-dev-audit',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const i of page.Items ?? []) {
+        const r = unmarshall(i) as { decision?: string; accessKeyId?: string; auditId?: string };
+        if (r.decision === 'issued' && r.accessKeyId) issued.set(r.accessKeyId, r.auditId ?? '');
+      }
+      start = page.LastEvaluatedKey as Record<string, never> | undefined;
+    } while (start);
+    const handed = shots.filter((s) => s.accessKeyId);
+    expect(handed.length).toBe(shots.filter((s) => s.status === 200).length);
+    for (const s of handed) expect(issued.get(s.accessKeyId!)).toBe(s.auditId);
+    console.info(
+      `outage: ${within('up').length} vends up, ${down.length} while down (all 503), ${back.length} after restart (all 200), ${shots.length - within('up').length - down.length - back.length} straddling`,
+    );
+  });
+});
