@@ -1,0 +1,150 @@
+/**
+ * Load: vends at a fixed rate (open loop: each request leaves at its scheduled instant whether or
+ * not earlier ones have answered) against the local stack on loopback, for LOAD_SECONDS (default
+ * 20 in CI; `npm run test:load` runs 300). Three in four are service vends (SigV4 as `ci`), one in
+ * four a person vend (alice's JWT). Passes when every scheduled vend was answered 200 and every
+ * credential has its `issued` audit record; prints the achieved rate, latency percentiles and the
+ * errors (a fixed rate is the load, never an assertion on speed).
+ *
+ * Knobs: LOAD_SECONDS (default 20), LOAD_RATE (vends/s, default 20), LOAD_MAX_IN_FLIGHT (default 64:
+ * a request that would exceed it is counted as an error, so a stalled stack fails the run instead of
+ * piling up sockets).
+ */
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { leaks } from '../support/leaks/scanner';
+import { withStack } from '../support/stack';
+
+const SECONDS = Number(process.env.LOAD_SECONDS ?? 20);
+const RATE = Number(process.env.LOAD_RATE ?? 20);
+const MAX_IN_FLIGHT = Number(process.env.LOAD_MAX_IN_FLIGHT ?? 64);
+
+const stack = withStack();
+let dynamodb: typeof import('../../lib/clients').dynamodb;
+let aliceToken: string;
+beforeAll(async () => {
+  ({ dynamodb } = await import('../../lib/clients'));
+  aliceToken = await stack.token('alice', { ttlSeconds: SECONDS + 600 });
+});
+
+interface Result {
+  ms: number;
+  status: number;
+  error?: string;
+  accessKeyId?: string;
+  auditId?: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function vend(i: number): Promise<Result> {
+  const started = performance.now();
+  try {
+    const res =
+      i % 4 === 3
+        ? await fetch(`${stack.apiUrl}/v1/credentials`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${aliceToken}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ entitlement: 'prod-readonly', durationSeconds: 900 }),
+          })
+        : await stack.signedFetch('ci', 'POST', '/v1/service/credentials', {
+            entitlement: i % 2 === 0 ? 'prod-readonly' : 'prod-s3-read',
+            durationSeconds: 900,
+          });
+    const json = (await res.json()) as {
+      code?: string;
+      auditId?: string;
+      credentials?: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string };
+    };
+    if (json.credentials) leaks().issued(json.credentials);
+    return {
+      ms: performance.now() - started,
+      status: res.status,
+      ...(json.code ? { error: `${res.status} ${json.code}` } : {}),
+      ...(json.credentials ? { accessKeyId: json.credentials.AccessKeyId, auditId: json.auditId } : {}),
+    };
+  } catch (e) {
+    return { ms: performance.now() - started, status: 0, error: e instanceof Error ? e.name : 'error' };
+  }
+}
+
+describe(`load: ${RATE} vends/s for ${SECONDS} s on loopback`, () => {
+  it(
+    'every scheduled vend answers 200 with its issued audit record',
+    async () => {
+      // Arrange
+      const total = Math.round(SECONDS * RATE);
+      const interval = 1000 / RATE;
+      const results: Promise<Result>[] = [];
+      let inFlight = 0;
+      let maxInFlight = 0;
+
+      // Act: open loop, each request at its own instant.
+      const t0 = performance.now();
+      for (let i = 0; i < total; i++) {
+        const due = t0 + i * interval;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        if (inFlight >= MAX_IN_FLIGHT) {
+          results.push(Promise.resolve({ ms: 0, status: 0, error: 'shed: too many in flight' }));
+          continue;
+        }
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        results.push(
+          vend(i).finally(() => {
+            inFlight -= 1;
+          }),
+        );
+      }
+      const done = await Promise.all(results);
+      const elapsed = (performance.now() - t0) / 1000;
+
+      // Report
+      const ms = done.map((r) => r.ms).sort((a, b) => a - b);
+      const errors = new Map<string, number>();
+      for (const r of done) {
+        if (r.status === 200) continue;
+        const key = r.error ?? String(r.status);
+        errors.set(key, (errors.get(key) ?? 0) + 1);
+      }
+      const fmt = (n: number) => n.toFixed(1);
+      console.info(
+        [
+          `load: ${done.length} vends in ${elapsed.toFixed(1)} s = ${(done.length / elapsed).toFixed(1)} vends/s (target ${RATE}/s)`,
+          `latency ms: p50 ${fmt(percentile(ms, 50))}, p90 ${fmt(percentile(ms, 90))}, p99 ${fmt(percentile(ms, 99))}, max ${fmt(ms.at(-1) ?? Number.NaN)}; max in flight ${maxInFlight}`,
+          `errors: ${errors.size === 0 ? 'none' : JSON.stringify(Object.fromEntries(errors))}`,
+        ].join('\n'),
+      );
+
+      // Assert: zero unexpected errors, and nothing handed out without its issued record.
+      expect(done).toHaveLength(total);
+      expect(Object.fromEntries(errors)).toEqual({});
+      const issued = new Map<string, string>();
+      let start: Record<string, never> | undefined;
+      do {
+        const page = await dynamodb.send(
+          new ScanCommand({
+            TableName: process.env.VEND_AUDIT_TABLE ?? 'vend-dev-audit',
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const i of page.Items ?? []) {
+          const r = unmarshall(i) as { decision?: string; accessKeyId?: string; auditId?: string };
+          if (r.decision === 'issued' && r.accessKeyId) issued.set(r.accessKeyId, r.auditId ?? '');
+        }
+        start = page.LastEvaluatedKey as Record<string, never> | undefined;
+      } while (start);
+      const missing = done.filter((r) => r.accessKeyId && issued.get(r.accessKeyId) !== r.auditId);
+      expect(missing).toEqual([]);
+    },
+    (SECONDS + 90) * 1000,
+  );
+});
