@@ -205,7 +205,7 @@ export async function fuzzHarness(stack: StackHandle) {
         : auth.kind === 'jwt'
           ? await jwtBlock(auth.user)
           : undefined;
-    const headers = { host: apiUrl.host, ...req.headers };
+    const headers: Record<string, string> = { host: apiUrl.host, ...req.headers };
     if (auth.kind === 'jwt') headers.authorization = `Bearer ${await token(auth.user)}`;
     const event = buildEvent({
       method: route.method,
@@ -231,7 +231,9 @@ export async function fuzzHarness(stack: StackHandle) {
     return {
       via: 'direct',
       status: mapped.status,
-      headers: Object.fromEntries(Object.entries(mapped.headers).map(([k, v]) => [k.toLowerCase(), v])),
+      headers: Object.fromEntries(
+        Object.entries(mapped.headers).map(([k, v]) => [k.toLowerCase(), String(v)]),
+      ),
       body: mapped.body.toString('utf8'),
     };
   }

@@ -8,8 +8,12 @@
  * canary.secret(body.credentials.SecretAccessKey);
  * canary.text('error body', await res.text());
  * // afterAll asserts: none of the secrets appears in the captured logs or the texts
+ *
+ * Everything given to a canary is also given to the suite-wide scanner (./leaks/scanner.ts), which
+ * scans the whole file's logs, responses and audit writes for it too.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
+import { leaks } from './leaks/scanner';
 
 export interface LeakCanary {
   /** A value that must never appear in logs, error bodies or audit records. */
@@ -63,9 +67,11 @@ export function leakCanary(extra: { lateTexts?: () => Promise<Record<string, str
     secret(value) {
       // Short values would match by accident; every real secret is far longer.
       if (value && value.length >= 8) secrets.add(value);
+      leaks().secret(value);
     },
     text(label, value) {
       texts.push({ label, value });
+      leaks().text(label, value);
     },
     logs: () => [...captured],
     check,

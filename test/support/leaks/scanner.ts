@@ -46,6 +46,10 @@ export interface LeakScanner {
   audit(where: string, record: string): void;
   /** Texts to scan that the suite collected itself. */
   text(where: string, value: string): void;
+  /** Work still feeding the scanner (a response body being read). */
+  track(work: Promise<unknown>): void;
+  /** Resolves once all tracked work is done. */
+  settle(): Promise<void>;
   /** Everything found so far. */
   findings(): LeakFinding[];
   /** Counters for the report: how much was looked at. */
@@ -80,6 +84,7 @@ export function createLeakScanner(): LeakScanner {
   let audits = 0;
   let logBuffer = '';
   let logLine = 0;
+  const pending = new Set<Promise<unknown>>();
 
   const flushLog = (force: boolean) => {
     const parts = logBuffer.split('\n');
@@ -119,6 +124,13 @@ export function createLeakScanner(): LeakScanner {
     },
     text(where, value) {
       haystacks.push({ where, value, jwtShape: false });
+    },
+    track(work) {
+      const p = work.catch(() => undefined).finally(() => pending.delete(p));
+      pending.add(p);
+    },
+    async settle() {
+      while (pending.size > 0) await Promise.all([...pending]);
     },
     findings() {
       flushLog(true);

@@ -26,7 +26,6 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 // 2. Responses.
-const pending = new Set<Promise<void>>();
 const realFetch = globalThis.fetch;
 const bearerOf = (init: RequestInit | undefined, input: unknown): string | undefined => {
   const headers = new Headers(
@@ -42,15 +41,14 @@ globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Pr
   const url = new URL(input instanceof Request ? input.url : String(input));
   const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
   const where = `${method} ${url.pathname} (${res.status})`;
-  if (res.body) {
-    const reading = res
-      .clone()
-      .text()
-      .then((body) => record(where, url.pathname, res.status, body))
-      .catch(() => undefined) // the test aborted or never read it: nothing arrived to leak
-      .finally(() => pending.delete(reading));
-    pending.add(reading);
-  }
+  // A body the test aborted or never read is one that nothing arrived from, so errors are dropped.
+  if (res.body)
+    scanner.track(
+      res
+        .clone()
+        .text()
+        .then((body) => record(where, url.pathname, res.status, body)),
+    );
   return res;
 };
 
@@ -100,7 +98,7 @@ beforeEach(async () => {
 
 // 4. Judge.
 afterAll(async () => {
-  await Promise.all([...pending]);
+  await scanner.settle();
   const found = scanner.findings();
   if (found.length > 0) {
     expect.fail(
