@@ -31,8 +31,9 @@ const bearerOf = (init: RequestInit | undefined, input: unknown): string | undef
   const headers = new Headers(
     init?.headers ?? (input instanceof Request ? input.headers : undefined) ?? undefined,
   );
-  const m = /^Bearer\s+(\S+)/i.exec(headers.get('authorization') ?? '');
-  return m?.[1];
+  // API Gateway also takes the token without the `Bearer` prefix, so tests send it both ways.
+  const value = (headers.get('authorization') ?? '').replace(/^Bearer\s+/i, '').trim();
+  return /^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(value) ? value : undefined;
 };
 globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
   const token = bearerOf(init, input);
@@ -47,24 +48,50 @@ globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Pr
       res
         .clone()
         .text()
-        .then((body) => record(where, url.pathname, res.status, body)),
+        .then((body) => record(where, url.pathname, res.status, body, token)),
     );
   return res;
 };
 
-function record(where: string, path: string, status: number, body: string): void {
-  let credentials: { SecretAccessKey?: unknown; SessionToken?: unknown } | undefined;
-  if (body.includes('SecretAccessKey')) {
+/**
+ * Legitimate places, never scanned: a 200 that IS a credentials document (vend's `{credentials}`
+ * answer, or the container-credentials shape `{AccessKeyId, SecretAccessKey, Token}` that
+ * `vend serve` hands to local processes), and a 200 token response of a token endpoint
+ * (`{access_token}` from the local issuer). Their secrets are registered, so they may appear
+ * nowhere else. A response is also not scanned for the caller's own bearer token (an echo of what
+ * the test itself sent, e.g. a gateway spec's echo handler); logs still are.
+ */
+function record(where: string, path: string, status: number, body: string, ownToken?: string): void {
+  let json: Record<string, unknown> | undefined;
+  if (/SecretAccessKey|access_token|id_token/.test(body)) {
     try {
-      credentials = (JSON.parse(body) as { credentials?: typeof credentials }).credentials;
+      const parsed = JSON.parse(body) as unknown;
+      if (parsed && typeof parsed === 'object') json = parsed as Record<string, unknown>;
     } catch {
-      credentials = undefined;
+      json = undefined;
     }
   }
-  if (credentials) scanner.issued(credentials);
-  // The one legitimate place of issued credentials: the 200 answer of a credentials route.
-  const legitimate = credentials !== undefined && status === 200 && path.endsWith('/credentials');
-  if (!legitimate) scanner.response(where, body);
+  const nested = json?.credentials as Record<string, unknown> | undefined;
+  const credentials =
+    nested && typeof nested === 'object' && 'SecretAccessKey' in nested
+      ? nested
+      : json && 'SecretAccessKey' in json
+        ? json
+        : undefined;
+  if (credentials) {
+    scanner.issued({
+      SecretAccessKey: credentials.SecretAccessKey,
+      SessionToken: credentials.SessionToken ?? credentials.Token,
+    });
+  }
+  const tokens = [json?.access_token, json?.id_token, json?.refresh_token].filter(
+    (t): t is string => typeof t === 'string',
+  );
+  for (const t of tokens) scanner.secret(t, 'JWT');
+  const legitimate =
+    status === 200 && (credentials !== undefined || (tokens.length > 0 && /\/token$/.test(path)));
+  if (legitimate) return;
+  scanner.response(where, ownToken ? body.split(ownToken).join("[the caller's own token]") : body);
 }
 
 // 3. Audit records (and the broker's own keys), once a stack has put its environment in place.
