@@ -21,6 +21,7 @@ let secrets: string[] = [];
 const handed: Handed[] = [];
 const known: string[] = [];
 const approved = new Set<string>();
+const reviews: string[] = [];
 
 async function as(user: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${stack.apiUrl}${path}`, {
@@ -49,6 +50,22 @@ beforeAll(async () => {
     expect(made.status).toBe(201);
     known.push(made.json.id);
   }
+  // A break-glass use by dave opens a review for the sign-off route to meet.
+  const glass = await as('dave', 'POST', '/v1/requests', {
+    entitlement: 'prod-admin',
+    durationSeconds: 3600,
+    reason: 'INC-12 fuzz fixture: database on fire',
+    breakGlass: true,
+    ticket: 'INC-12',
+  });
+  expect(glass.status).toBe(201);
+  const open = await fetch(`${stack.apiUrl}/v1/reviews`, {
+    headers: { authorization: `Bearer ${await stack.token('carol')}` },
+  });
+  expect(open.status).toBe(200);
+  const listed = (await open.json()) as { reviews?: { id: string }[] };
+  reviews.push(...(listed.reviews ?? []).map((r) => r.id));
+  expect(reviews.length).toBeGreaterThan(0);
   const grant = known[0]!;
   expect((await as('bob', 'POST', `/v1/requests/${grant}/approve`, {})).status).toBe(200);
   const second = await as('carol', 'POST', `/v1/requests/${grant}/approve`, {});
@@ -150,6 +167,24 @@ const routes: { route: Route; auth: Auth; cases: fc.Arbitrary<FuzzRequest>; vend
       grantParam,
     ),
     vend: true,
+  },
+  {
+    route: { method: 'POST', path: '/v1/requests/{id}/cancel', module: 'requests' },
+    auth: { kind: 'jwt', user: 'alice' },
+    cases: bodyCase(serialised(mutated(asRecord(decisionBody))), idParam),
+  },
+  {
+    route: { method: 'GET', path: '/v1/reviews', module: 'requests' },
+    auth: { kind: 'jwt', user: 'carol' },
+    cases: readCase(false),
+  },
+  {
+    route: { method: 'POST', path: '/v1/reviews/{id}/sign-off', module: 'requests' },
+    auth: { kind: 'jwt', user: 'carol' },
+    cases: bodyCase(
+      serialised(mutated(asRecord(decisionBody))),
+      ids(() => reviews).map((id) => ({ id })),
+    ),
   },
 ];
 
