@@ -23,7 +23,8 @@ const ROLE_ARN =
 // AssumeRole's ExternalId constraint (fact sheet §1).
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
-const ENTITLEMENT_KEYS = [
+/** Every field of an entitlement definition, in the order docs and diffs show them. */
+export const ENTITLEMENT_KEYS = [
   'id',
   'description',
   'roleArn',

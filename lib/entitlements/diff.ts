@@ -3,6 +3,7 @@
  * field, and its text form. The ExternalId takes part in the comparison but never in the text:
  * a change shows as "externalId changed (value not shown)".
  */
+import { ENTITLEMENT_KEYS } from '../domain/entitlement';
 import type { Entitlement } from '../domain/types';
 
 /** One change to the table. */
@@ -11,18 +12,8 @@ export type Change =
   | { kind: 'update'; id: string; before: Entitlement; after: Entitlement; fields: (keyof Entitlement)[] }
   | { kind: 'delete'; id: string; before: Entitlement };
 
-const FIELDS: readonly (keyof Entitlement)[] = [
-  'description',
-  'roleArn',
-  'externalId',
-  'maxDurationSeconds',
-  'defaultDurationSeconds',
-  'ceiling',
-  'principals',
-  'requesterGroups',
-  'approval',
-  'breakGlass',
-];
+// Every field but the id (the id is what a change is about), as the domain defines them.
+const FIELDS: readonly (keyof Entitlement)[] = ENTITLEMENT_KEYS.filter((k) => k !== 'id');
 
 /** JSON with sorted keys, so key order (YAML vs DynamoDB) is not a difference. */
 function canonical(value: unknown): string {
