@@ -7,13 +7,12 @@
  * Faults are injected with SDK middleware on vend's own DynamoDB client (lib/clients.ts), as in
  * vend-path.test.ts. Sealing uses 0.1-second intervals so the test never waits for an hour to close.
  */
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditDigest } from '../../lib/domain/audit-chain';
 import { keys } from '../../lib/dynamodb/keys';
 import { listOrphans, sealAuditTrail, verifyAuditTrail } from '../../lib/usecases/audit-trail';
+import { scanTable } from '../support/audit-table';
 import { leakCanary } from '../support/leak-canary';
 import { withStack } from '../support/stack';
 
@@ -32,8 +31,7 @@ let dynamodb: typeof import('../../lib/clients').dynamodb;
 let raw: DynamoDBDocumentClient;
 
 async function tableItems(): Promise<Record<string, unknown>[]> {
-  const out = await dynamodb.send(new ScanCommand({ TableName: AUDIT_TABLE }));
-  return (out.Items ?? []).map((i) => unmarshall(i));
+  return scanTable(dynamodb, AUDIT_TABLE);
 }
 
 const canary = leakCanary({

@@ -2,10 +2,9 @@
  * Approval requests and break-glass end to end (issue 4's "must show"): real gateway and JWT
  * authorizer, real handlers, dynalite, the local STS, and the Slack sink recording what vend posted.
  */
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_SLACK_CHANNELS } from '../../infra/local/stack';
+import { scanTable } from '../support/audit-table';
 import { withStack } from '../support/stack';
 
 const stack = withStack();
@@ -55,8 +54,7 @@ async function pendingProdAdmin(reason = 'INC-7: rotate the prod database creden
 }
 
 async function scan(table: string): Promise<Record<string, unknown>[]> {
-  const out = await dynamodb.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
-  return (out.Items ?? []).map((i) => unmarshall(i));
+  return scanTable(dynamodb, table);
 }
 
 async function auditOf(requestId: string): Promise<Record<string, unknown>[]> {

@@ -6,10 +6,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_SLACK_CHANNELS } from '../../infra/local/stack';
+import { scanTable } from '../support/audit-table';
 import { withStack } from '../support/stack';
 import { vend } from './cli/harness';
 
@@ -38,8 +37,7 @@ async function call(user: string, method: string, path: string, body?: unknown) 
 }
 
 async function auditOf(requestId: string): Promise<Json[]> {
-  const out = await dynamodb.send(new ScanCommand({ TableName: AUDIT_TABLE, ConsistentRead: true }));
-  return (out.Items ?? []).map((i) => unmarshall(i)).filter((r) => r.accessRequestId === requestId);
+  return (await scanTable(dynamodb, AUDIT_TABLE)).filter((r) => r.accessRequestId === requestId);
 }
 
 /** The `issuer#subject` vend knows a person by, read from their token. */

@@ -7,10 +7,9 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { SignJWT } from 'jose';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { scanTable } from '../support/audit-table';
 import { leakCanary } from '../support/leak-canary';
 import { withStack } from '../support/stack';
 
@@ -27,8 +26,7 @@ const EXTERNAL_IDS = [
 ];
 
 async function auditRecords(): Promise<Record<string, unknown>[]> {
-  const out = await dynamodb.send(new ScanCommand({ TableName: AUDIT_TABLE }));
-  return (out.Items ?? []).map((i) => unmarshall(i));
+  return scanTable(dynamodb, AUDIT_TABLE);
 }
 
 const canary = leakCanary({

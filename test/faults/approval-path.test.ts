@@ -6,10 +6,10 @@
  * what they would have been); a vend inside a grant hands out nothing without its issued record.
  * After every case the request's status is the one its audit trail says.
  */
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_SLACK_CHANNELS } from '../../infra/local/stack';
+import { scanTable } from '../support/audit-table';
 import { leaks } from '../support/leaks/scanner';
 import { withStack } from '../support/stack';
 import { calls, clearFaults, failCalls, failSlack, WAYS, type Way } from './inject';
@@ -61,20 +61,7 @@ async function pending(): Promise<string> {
 }
 
 async function audit(): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await dynamodb.send(
-      new ScanCommand({
-        TableName: process.env.VEND_AUDIT_TABLE ?? 'vend-dev-audit',
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    out.push(...(page.Items ?? []).map((i) => unmarshall(i)));
-    start = page.LastEvaluatedKey as Record<string, never> | undefined;
-  } while (start);
-  return out;
+  return scanTable(dynamodb);
 }
 
 /** The status the audit trail gives a request: its last transition, or pending after `requested`. */

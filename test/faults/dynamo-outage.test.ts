@@ -6,10 +6,10 @@
  * - once it is back every vend answers 200;
  * - no credentials were returned without their `issued` audit record, before, during or after.
  */
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dynamoOutageFor } from '../../infra/local/aws/endpoint';
+import { issuedKeys, scanTable } from '../support/audit-table';
 import { leaks } from '../support/leaks/scanner';
 import { withStack } from '../support/stack';
 
@@ -90,22 +90,7 @@ describe('DynamoDB killed under load and restarted', () => {
     // Requests that straddled a switch may go either way, but never a 5xx other than 503.
     for (const s of shots) expect([200, 503]).toContain(s.status);
 
-    const issued = new Map<string, string>();
-    let start: Record<string, never> | undefined;
-    do {
-      const page = await dynamodb.send(
-        new ScanCommand({
-          TableName: process.env.VEND_AUDIT_TABLE ?? 'vend-dev-audit',
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const i of page.Items ?? []) {
-        const r = unmarshall(i) as { decision?: string; accessKeyId?: string; auditId?: string };
-        if (r.decision === 'issued' && r.accessKeyId) issued.set(r.accessKeyId, r.auditId ?? '');
-      }
-      start = page.LastEvaluatedKey as Record<string, never> | undefined;
-    } while (start);
+    const issued = issuedKeys(await scanTable(dynamodb));
     const handed = shots.filter((s) => s.accessKeyId);
     expect(handed.length).toBe(shots.filter((s) => s.status === 200).length);
     for (const s of handed) expect(issued.get(s.accessKeyId!)).toBe(s.auditId);

@@ -7,9 +7,9 @@
  * - leave the audit trail saying exactly what happened to that request;
  * - work again as soon as the call does (the next vend is 200 with its issued record).
  */
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { scanTable } from '../support/audit-table';
 import { leakCanary } from '../support/leak-canary';
 import { withStack } from '../support/stack';
 import { type CallInput, calls, clearFaults, failCalls, WAYS, type Way } from './inject';
@@ -35,20 +35,7 @@ beforeAll(async () => {
 afterEach(() => clearFaults(dynamodb, sts));
 
 async function auditRecords(): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await dynamodb.send(
-      new ScanCommand({
-        TableName: process.env.VEND_AUDIT_TABLE ?? 'vend-dev-audit',
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    out.push(...(page.Items ?? []).map((i) => unmarshall(i)));
-    start = page.LastEvaluatedKey as Record<string, never> | undefined;
-  } while (start);
-  return out;
+  return scanTable(dynamodb);
 }
 
 async function vend() {

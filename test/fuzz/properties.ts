@@ -2,9 +2,8 @@
  * The properties every fuzzed answer must have, and the oracle that says whether a body is a valid
  * vend for a caller (the only bodies that may get credentials back).
  */
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { expect } from 'vitest';
+import { issuedKeys, scanTable } from '../support/audit-table';
 import { demoExternalIds, leaks } from '../support/leaks/scanner';
 import type { Outcome } from './harness';
 
@@ -121,24 +120,11 @@ export function judge(
 
 /** Every handed-out AccessKeyId has its `issued` audit record (same auditId). */
 export async function expectAllAudited(
-  dynamodb: {
-    send(c: ScanCommand): Promise<{ Items?: Record<string, never>[]; LastEvaluatedKey?: unknown }>;
-  },
+  dynamodb: Parameters<typeof scanTable>[0],
   table: string,
   handed: Handed[],
 ): Promise<void> {
-  const issued = new Map<string, string>();
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await dynamodb.send(
-      new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }),
-    );
-    for (const item of page.Items ?? []) {
-      const r = unmarshall(item) as { decision?: string; accessKeyId?: string; auditId?: string };
-      if (r.decision === 'issued' && r.accessKeyId) issued.set(r.accessKeyId, r.auditId ?? '');
-    }
-    start = page.LastEvaluatedKey as Record<string, never> | undefined;
-  } while (start);
+  const issued = issuedKeys(await scanTable(dynamodb, table));
   for (const h of handed) {
     expect(issued.get(h.accessKeyId), `no issued audit record for ${h.accessKeyId} (${h.route})`).toBe(
       h.auditId,

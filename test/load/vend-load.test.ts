@@ -10,9 +10,9 @@
  * a request that would exceed it is counted as an error, so a stalled stack fails the run instead of
  * piling up sockets).
  */
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+
 import { beforeAll, describe, expect, it } from 'vitest';
+import { issuedKeys, scanTable } from '../support/audit-table';
 import { leaks } from '../support/leaks/scanner';
 import { withStack } from '../support/stack';
 
@@ -126,22 +126,7 @@ describe(`load: ${RATE} vends/s for ${SECONDS} s on loopback`, () => {
       // Assert: zero unexpected errors, and nothing handed out without its issued record.
       expect(done).toHaveLength(total);
       expect(Object.fromEntries(errors)).toEqual({});
-      const issued = new Map<string, string>();
-      let start: Record<string, never> | undefined;
-      do {
-        const page = await dynamodb.send(
-          new ScanCommand({
-            TableName: process.env.VEND_AUDIT_TABLE ?? 'vend-dev-audit',
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const i of page.Items ?? []) {
-          const r = unmarshall(i) as { decision?: string; accessKeyId?: string; auditId?: string };
-          if (r.decision === 'issued' && r.accessKeyId) issued.set(r.accessKeyId, r.auditId ?? '');
-        }
-        start = page.LastEvaluatedKey as Record<string, never> | undefined;
-      } while (start);
+      const issued = issuedKeys(await scanTable(dynamodb));
       const missing = done.filter((r) => r.accessKeyId && issued.get(r.accessKeyId) !== r.auditId);
       expect(missing).toEqual([]);
     },
