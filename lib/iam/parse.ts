@@ -101,6 +101,15 @@ function checkAction(value: string, path: string, out: Collector, substitute: bo
     );
     return;
   }
+  const colon = value.indexOf(':');
+  if (colon > 0 && WILDCARD.test(value.slice(0, colon))) {
+    out.add(
+      path,
+      `"${value}": the service prefix cannot contain wildcards`,
+      'Action vendors (e.g., aws, ec2, etc.) must not contain wildcards',
+    );
+    return;
+  }
   if (!ACTION.test(value)) {
     const colons = value.split(':').length - 1;
     out.add(
@@ -110,15 +119,7 @@ function checkAction(value: string, path: string, out: Collector, substitute: bo
         ? 'Actions/Condition can contain only one colon.'
         : 'Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.',
     );
-    return;
   }
-  const service = value.slice(0, value.indexOf(':'));
-  if (WILDCARD.test(service))
-    out.add(
-      path,
-      `"${value}": the service prefix cannot contain wildcards`,
-      'Action vendors (e.g., aws, ec2, etc.) must not contain wildcards',
-    );
 }
 
 function checkResource(value: string, path: string, out: Collector, substitute: boolean): void {
