@@ -99,7 +99,8 @@ const concrete = fc.record({
 });
 
 const RUNS = { numRuns: 1500 };
-const asPolicy = (kind: 'identity' | 'session', sts: unknown[], name: string = kind) => policy(kind, sts, name);
+const asPolicy = (kind: 'identity' | 'session', sts: unknown[], name: string = kind) =>
+  policy(kind, sts, name);
 const ask = (c: { action: string; resource: string; context: RequestContext }) =>
   request(c.action, c.resource, { principal: prodSession, context: c.context });
 const decide = (ps: Policy[], c: { action: string; resource: string; context: RequestContext }) =>
