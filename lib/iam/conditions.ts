@@ -1,17 +1,29 @@
 /**
  * Condition operators. Each entry `{ operator: { key: values } }` is compiled once per policy and
- * evaluated against a case-insensitive view of the request context.
+ * evaluated against a case-insensitive view of the request context. The behaviour of every operator
+ * for an absent key, a policy variable without a value, several values and the `IfExists` /
+ * `ForAllValues:` / `ForAnyValue:` forms is tabled, with the AWS page for each row, in
+ * docs/iam-evaluator.md ("Condition operators").
  *
- * Rules (fact sheet §5): operators and keys are ANDed; the values of one key are ORed, except for
- * negated operators, whose values are ANDed ("matches none of them"). A missing key makes a condition
- * false, except negated operators (true) and `…IfExists` (true). `ForAllValues:` is true when the key
- * is missing or empty; `ForAnyValue:` is false then.
+ * Rules (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html):
+ * operators and keys are ANDed; the values of one key are ORed, except for negated operators, whose
+ * values are ANDed ("matches none of them"). An absent key makes a condition false, except negated
+ * operators (true) and `…IfExists` (true); `Null` tests presence itself. `ForAllValues:` is true
+ * when the key is absent or empty; `ForAnyValue:` is false then
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-conditions.html).
+ *
+ * A policy variable without a value is "effectively null": no value equals or is like it, so a
+ * positive operator does not match it and a negated operator does
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-no-value).
+ * Variables are substituted only for the string, ARN and Bool families; the parser refuses them
+ * elsewhere, as AWS does not substitute them there.
  *
  * Choice (documented in docs/iam-evaluator.md): a single-valued operator applied to a multi-valued
  * key is true when ANY context value matches (negated: when no context value matches any policy
- * value), and an empty array counts as a missing key.
+ * value), and an empty array counts as an absent key.
  */
 import { type ArnMatcher, compileArnPattern } from './arn';
+import { parseDate } from './dates';
 import { type Cidr, cidrContains, parseCidr } from './ip';
 import { type ContextLookup, expandVariables, hasVariables } from './variables';
 import { compileGlob, type Glob, type PatternPart, parseGlob, partsToString } from './wildcard';
@@ -101,31 +113,33 @@ export function parseOperator(name: string): ParsedOperator | undefined {
 }
 
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-const EPOCH = /^-?\d+(\.\d+)?$/;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+)?(Z|[+-]\d{2}:?\d{2})?$/;
 
 function parseNumber(text: string): number | undefined {
   return NUMBER.test(text.trim()) ? Number(text) : undefined;
 }
 
-/** ISO 8601 date/time or epoch seconds → milliseconds since the epoch. */
-export function parseDate(text: string): number | undefined {
-  const t = text.trim();
-  if (EPOCH.test(t)) return Number(t) * 1000;
-  if (!ISO_DATE.test(t)) return undefined;
-  const ms = Date.parse(t);
-  return Number.isNaN(ms) ? undefined : ms;
+export { parseDate };
+
+/**
+ * True when AWS substitutes policy variables in this operator's values: the String, ARN and Boolean
+ * operators. "You can not use a policy variable with the Numeric / Date / Binary / IpAddress / Null
+ * condition operator" (reference_policies_elements_condition_operators.html, each section).
+ */
+export function acceptsVariables(op: ParsedOperator): boolean {
+  const k = op.spec.kind;
+  return k === 'string' || k === 'stringIgnoreCase' || k === 'stringLike' || k === 'arn' || k === 'bool';
 }
 
-/** A problem with one condition value for its operator, or undefined when the value is fine. */
+/**
+ * A problem with one literal condition value (values holding policy variables are checked by the
+ * parser, see `acceptsVariables`) for its operator, or undefined when the value is fine. */
 export function checkConditionValue(op: ParsedOperator, value: string): string | undefined {
-  if (hasVariables(value)) return undefined; // only known at request time
   switch (op.spec.kind) {
     case 'numeric':
       return parseNumber(value) === undefined ? `"${value}" is not a number` : undefined;
     case 'date':
       return parseDate(value) === undefined
-        ? `"${value}" is not an ISO 8601 date or epoch seconds`
+        ? `"${value}" is not a W3C ISO 8601 date (YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDThh:mm[:ss[.s]]TZD) or epoch seconds`
         : undefined;
     case 'ip':
       return parseCidr(value) === undefined ? `"${value}" is not an IPv4 or IPv6 address or CIDR` : undefined;
@@ -242,7 +256,7 @@ export function compileConditions(
         });
         continue;
       }
-      const dynamic = substitute && raw.some(hasVariables);
+      const dynamic = substitute && acceptsVariables(op) && raw.some(hasVariables);
       out.push({
         op,
         key: key.toLowerCase(),
@@ -273,13 +287,12 @@ export function evaluateCondition(c: CompiledCondition, lookup: ContextLookup): 
     prepared = [];
     for (const r of c.raw) {
       const parts = expandVariables(r, lookup, op.spec.kind === 'stringLike' || op.spec.kind === 'arn');
-      // A variable without a value: the value matches nothing. For a negated operator that would
-      // turn "must differ from X" into "anything goes", so the whole condition fails instead.
-      if (!parts) {
-        if (op.spec.negated) return false;
-        continue;
-      }
-      prepared.push(prepare(op, parts));
+      // A variable without a value makes this policy value "effectively null": nothing equals or is
+      // like it. Dropping it does exactly that for both polarities: a positive operator cannot match
+      // it, and a negated operator ("differs from every value") is not held back by it, so a Deny
+      // with StringNotEquals "${aws:username}" applies to a role session (reference_policies_variables
+      // .html#policy-vars-no-value). Regression: issue 12, the fail-open Deny.
+      if (parts) prepared.push(prepare(op, parts));
     }
   }
   const p = prepared;

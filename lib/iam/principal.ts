@@ -4,8 +4,11 @@ import type { PrincipalBlock, PrincipalInfo } from './types';
 
 /**
  * How a principal block matched, strongest first. The same-account rule of `authorize` needs it: a
- * resource policy naming the exact caller (or everyone) allows on its own, naming the role is still
- * limited by boundary and session policy, naming the account only delegates to identity policies.
+ * resource policy naming the exact caller (or everyone) allows on its own, naming the role (or, for a
+ * federated user session, the IAM user who federated) is still limited by boundary and session
+ * policy, naming the account only delegates to identity policies
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html,
+ * "Resource-based policies and implicit denies in other policy types (same account)").
  */
 export type PrincipalMatchKind = 'exact' | 'everyone' | 'service' | 'federated' | 'role' | 'account';
 
@@ -37,6 +40,7 @@ function awsMatch(value: string, p: PrincipalInfo): PrincipalMatchKind | undefin
     return p.type !== 'service' && p.type !== 'anonymous' && p.account === account ? 'account' : undefined;
   }
   if (p.type === 'role-session' && p.roleArn !== undefined && value === p.roleArn) return 'role';
+  if (p.type === 'federated-user' && p.userArn !== undefined && value === p.userArn) return 'role';
   return undefined;
 }
 
@@ -66,7 +70,8 @@ export function principalMatchKind(
 /**
  * True when the principal block names the caller: `*` is everyone; an account ID or
  * `arn:aws:iam::A:root` is every principal of account A; a role ARN matches that role's sessions;
- * user, session and root ARNs match exactly; Service, Federated and CanonicalUser compare to the
+ * a user ARN matches that user and its federated user sessions; user, session (assumed-role and
+ * federated-user) and root ARNs match exactly; Service, Federated and CanonicalUser compare to the
  * matching field of `PrincipalInfo`.
  *
  * @example principalMatches({ AWS: ['222233334444'] }, { type: 'role-session', arn: 'arn:aws:sts::222233334444:assumed-role/vend-broker/s', account: '222233334444' }) // true

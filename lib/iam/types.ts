@@ -10,7 +10,14 @@ export type PolicyKind = 'identity' | 'resource' | 'trust' | 'session' | 'scp';
 /** One validation problem, with a JSON-pointer-like path such as `Statement[1].Action[0]`. */
 export interface PolicyIssue {
   path: string;
+  /** vend's description, naming the element and the value. */
   message: string;
+  /**
+   * The message IAM answers with for this problem in its `MalformedPolicyDocument` error, e.g.
+   * `Statement IDs (SID) in a single policy must be unique.` (docs/iam-evaluator.md, "Validation
+   * errors"). `Syntax errors in policy.` where IAM documents no more specific text.
+   */
+  iam: string;
 }
 
 /** A principal block after normalisation: every value is an array. */
@@ -57,14 +64,22 @@ export type RequestContext = Record<string, string | string[] | undefined>;
 
 /** Who is asking, for Principal / NotPrincipal matching. */
 export interface PrincipalInfo {
-  /** `user` (IAM user), `role-session` (assumed-role session), `root`, `service`, `anonymous`. */
-  type: 'user' | 'role-session' | 'root' | 'service' | 'anonymous';
-  /** The caller ARN: `arn:aws:iam::A:user/x`, `arn:aws:sts::A:assumed-role/R/S`, `arn:aws:iam::A:root`. */
+  /**
+   * `user` (IAM user), `role-session` (assumed-role session), `federated-user` (a GetFederationToken
+   * session), `root`, `service`, `anonymous`.
+   */
+  type: 'user' | 'role-session' | 'federated-user' | 'root' | 'service' | 'anonymous';
+  /**
+   * The caller ARN: `arn:aws:iam::A:user/x`, `arn:aws:sts::A:assumed-role/R/S`,
+   * `arn:aws:sts::A:federated-user/N`, `arn:aws:iam::A:root`.
+   */
   arn: string;
   /** The 12-digit account of the principal. */
   account: string;
   /** For role sessions: the role ARN, with its path (`arn:aws:iam::A:role/path/R`). */
   roleArn?: string;
+  /** For federated user sessions: the ARN of the IAM user who called GetFederationToken. */
+  userArn?: string;
   /** For `service`: e.g. `lambda.amazonaws.com`. */
   service?: string;
   /** For web-identity / SAML callers: the provider a `Federated` principal names (ARN or OIDC host). */

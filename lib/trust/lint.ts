@@ -16,10 +16,25 @@
  *   are a workload's identity, not a way in, and are not reported.
  *
  * The analysis is structural (it reads statements, it does not guess request values), with the
- * policy evaluator used for one question: do a role's own permissions allow `sts:AssumeRole`?
+ * policy evaluator (lib/iam, the same `authorize` that the local STS emulator's AssumeRole and the
+ * effective-permission check use) answering two questions: do a role's own permissions allow
+ * `sts:AssumeRole`? and does a `"*"` statement's Condition keep a stranger out? A stranger is a
+ * role session of another account that sends only what every AssumeRole carries (session name,
+ * source IP, time) and no ExternalId, SourceIdentity or tags: if the evaluator admits it, the
+ * conditions are vacuous (a negated operator on an absent key, `…IfExists`, `ForAllValues`) and the
+ * statement is a side door. Trust policies IAM itself would reject (NotPrincipal, `"Principal": "*"`,
+ * a Resource) are `invalid-policy`, with IAM's message.
  * SCPs are not visible here; infra/scp/ closes the same doors at the Organization level.
  */
-import { evaluatePolicySet, matchWildcard, type Policy, parsePolicy, type Statement } from '../iam';
+import {
+  authorize,
+  evaluatePolicySet,
+  matchWildcard,
+  type Policy,
+  PolicyValidationError,
+  parsePolicy,
+  type Statement,
+} from '../iam';
 import type { RoleDocument } from './roles';
 
 /** What kind of side door a finding is. Stable identifiers (JSON output, docs/trust.md). */
@@ -61,6 +76,8 @@ export interface LintOptions {
   targetAccounts?: readonly string[];
   /** Principals accepted on purpose (an SSO provider, a known auditor role); exact strings. */
   allowPrincipals?: readonly string[];
+  /** The time of the stranger probe (`aws:CurrentTime`); default: now. */
+  now?: Date;
 }
 
 /** The result: what was checked and what was found. */
@@ -155,6 +172,51 @@ function pinnedToBrokers(entries: ConditionEntry[], brokers: Set<string>): boole
   );
 }
 
+/** An account that holds nothing in any input: the stranger's. */
+const STRANGER_ACCOUNT = '000000000000';
+
+/**
+ * Would lib/iam's `authorize` let a stranger assume `role` by `action` through this trust policy? The
+ * stranger's own account allows it everything (it controls that account); it sends no ExternalId,
+ * SourceIdentity or tags. This is the emulator's decision for the same caller.
+ */
+function strangerAdmitted(trust: Policy, role: RoleDocument, action: string, now: Date): boolean {
+  const account = role.account === STRANGER_ACCOUNT ? '000000000001' : STRANGER_ACCOUNT;
+  const roleArn = `arn:aws:iam::${account}:role/stranger`;
+  const everything = parsePolicy(
+    { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+    'identity',
+    'stranger',
+  );
+  const context: Record<string, string> = {
+    'aws:PrincipalArn': roleArn,
+    'aws:PrincipalAccount': account,
+    'aws:PrincipalType': 'AssumedRole',
+    'aws:userid': 'AROASTRANGERSTRANGER:probe',
+    'aws:SecureTransport': 'true',
+    'aws:SourceIp': '203.0.113.10',
+    'aws:CurrentTime': now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
+    'sts:RoleSessionName': 'probe',
+  };
+  for (const [k, v] of Object.entries(role.tags)) context[`aws:ResourceTag/${k}`] = v;
+  const result = authorize(
+    { identityPolicies: [everything], resourcePolicy: trust, sameAccount: false },
+    {
+      action,
+      resource: role.arn,
+      principal: {
+        type: 'role-session',
+        arn: `arn:aws:sts::${account}:assumed-role/stranger/probe`,
+        account,
+        roleArn,
+      },
+      context,
+    },
+  );
+  return result.decision === 'Allow';
+}
+
 function parseOrFinding(
   doc: unknown,
   kind: 'trust' | 'identity',
@@ -165,7 +227,8 @@ function parseOrFinding(
   try {
     return parsePolicy(doc, kind, name);
   } catch (e) {
-    const issue = (e as { issues?: { path: string; message: string }[] }).issues?.[0];
+    if (!(e instanceof PolicyValidationError)) throw e;
+    const issue = e.issues[0];
     findings.push({
       rule: 'invalid-policy',
       severity: 'error',
@@ -173,7 +236,7 @@ function parseOrFinding(
       source: role.source,
       message: `the ${kind === 'trust' ? 'trust' : `permission policy ${name}`} cannot be read${
         issue ? ` (${issue.path}: ${issue.message})` : ''
-      }, so what it allows is unknown`,
+      }, so what it allows is unknown; IAM refuses it too (MalformedPolicyDocument: ${e.iamMessage})`,
     });
     return undefined;
   }
@@ -194,6 +257,7 @@ export function lintTrust(roles: readonly RoleDocument[], opts: LintOptions = {}
   if (brokerArns.length === 0) throw new BrokerUnknownError();
   const brokers = new Set(brokerArns.map(roleKey));
   const allowed = new Set(opts.allowPrincipals ?? []);
+  const now = opts.now ?? new Date();
   const managedKeys = new Set(roles.filter((r) => r.tags[MANAGED_TAG] === 'true').map((r) => roleKey(r.arn)));
   const targetAccounts = [
     ...new Set([
@@ -239,21 +303,20 @@ export function lintTrust(roles: readonly RoleDocument[], opts: LintOptions = {}
       const assumeAction = ASSUME_ACTIONS.find((a) => grants(st, a));
       if (!assumeAction) continue;
 
-      if (st.notPrincipal) {
-        add({
-          rule: 'wildcard-principal',
-          severity: 'error',
-          statement: label(st),
-          principal: 'NotPrincipal',
-          message: `${label(st)} allows ${assumeAction} to everyone except the NotPrincipal list`,
-        });
-        continue;
-      }
+      // NotPrincipal cannot reach here: IAM refuses it in a role trust policy (invalid-policy).
       const block = st.principal ?? {};
       for (const value of block.AWS ?? []) {
         if (allowed.has(value)) continue;
         if (value === '*') {
-          if (managed ? pinnedToBrokers(entries, brokers) : entries.length > 0) {
+          // Whether its conditions (and the policy's Denies) keep a stranger out is decided by the
+          // evaluator, the same one AssumeRole uses.
+          // The statement alone with every Deny of the policy: another statement must not decide.
+          const own: Policy | undefined = trust && {
+            ...trust,
+            statements: [st, ...trust.statements.filter((d) => d.effect === 'Deny')],
+          };
+          const open = own !== undefined && strangerAdmitted(own, role, assumeAction, now);
+          if (managed ? pinnedToBrokers(entries, brokers) && !open : !open) {
             if (managed) brokerPath = checkBrokerConditions(st, entries, add) || brokerPath;
             continue;
           }
@@ -264,7 +327,9 @@ export function lintTrust(roles: readonly RoleDocument[], opts: LintOptions = {}
             principal: '*',
             message: managed
               ? `${label(st)} lets any principal assume this vend-managed role; name the broker instead`
-              : `${label(st)} lets any principal assume this role, with no condition at all`,
+              : entries.length === 0 && !trust?.statements.some((d) => d.effect === 'Deny')
+                ? `${label(st)} lets any principal assume this role, with no condition at all`
+                : `${label(st)} lets any principal assume this role: its conditions do not keep out a caller from another account that sends no ExternalId, SourceIdentity or tags (lib/iam authorize admits it)`,
           });
           continue;
         }

@@ -1,13 +1,20 @@
 /**
  * The local IAM store: the demo world (roles and their policies) plus every session issued, keyed
  * by access key id. It answers three questions for the local stack: who holds this key
- * ({@link IamStore.lookupAccessKey}), what may this principal do ({@link IamStore.simulate}), and
- * "issue a session" ({@link IamStore.issueSession}, used by the STS emulator).
+ * ({@link IamStore.lookupAccessKey}), what may this principal do ({@link IamStore.authorize}, behind
+ * both the effective-permission check {@link IamStore.simulate} and the STS emulator's AssumeRole
+ * trust decision), and "issue a session" ({@link IamStore.issueSession}, used by the STS emulator).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { authorize, parsePolicy } from '../../../lib/iam';
-import type { EvaluationResult, Policy, PrincipalInfo, RequestContext } from '../../../lib/iam/types';
+import type {
+  AuthorizationInput,
+  EvaluationResult,
+  Policy,
+  PrincipalInfo,
+  RequestContext,
+} from '../../../lib/iam/types';
 import type { KeyRecord } from '../types';
 import { newAccessKeyId, newSecretAccessKey, newSessionToken } from './ids';
 import { loadWorld, type World, type WorldManagedPolicy, type WorldRole } from './world';
@@ -248,30 +255,69 @@ export class IamStore {
   }
 
   /**
+   * The one authorization decision of the local stack: the caller's identity policies, its session
+   * policies (inline + managed, one set) and, for an `sts:` action on a role of the world, that
+   * role's trust policy as the resource policy, in the AWS evaluation order of lib/iam's
+   * `authorize`. The STS emulator's AssumeRole and the effective-permission check
+   * (`POST /_local/iam/simulate`) both call this, so they cannot disagree: a same-account trust
+   * policy naming the caller (or `{"AWS": "*"}`) admits it on its own, one naming only the account
+   * needs an identity Allow too, and across accounts both must allow (docs/iam-evaluator.md).
+   */
+  authorize(
+    caller: { principal: PrincipalInfo; identityPolicies: Policy[]; sessionPolicies?: Policy[] },
+    request: { action: string; resource: string; context: RequestContext },
+  ): EvaluationResult {
+    const role = request.action.toLowerCase().startsWith('sts:') ? this.getRole(request.resource) : undefined;
+    const input: AuthorizationInput = {
+      identityPolicies: caller.identityPolicies,
+      ...(caller.sessionPolicies !== undefined && { sessionPolicies: caller.sessionPolicies }),
+      ...(role && {
+        resourcePolicy: role.trustPolicy,
+        sameAccount: role.account === caller.principal.account,
+      }),
+    };
+    // The resource's tags are part of every request on it (aws:ResourceTag/*); explicit ones win.
+    const context: RequestContext = {};
+    for (const [k, v] of Object.entries(role?.tags ?? {})) context[`aws:ResourceTag/${k}`] = v;
+    Object.assign(context, request.context);
+    return authorize(input, { ...request, principal: caller.principal, context });
+  }
+
+  /** The caller side of {@link IamStore.authorize} for the holder of `key`. */
+  callerOf(key: KeyRecord): {
+    principal: PrincipalInfo;
+    identityPolicies: Policy[];
+    sessionPolicies?: Policy[];
+  } {
+    const sessionPolicies = this.sessionPoliciesOf(key);
+    return {
+      principal: this.principalInfo(key),
+      identityPolicies: this.identityPoliciesOf(key),
+      ...(sessionPolicies !== undefined && { sessionPolicies }),
+    };
+  }
+
+  /**
    * The effective-permission check: for a session, the identity policies of its role intersected
-   * with its session policies (inline + managed, one set), explicit deny winning.
+   * with its session policies (inline + managed, one set), explicit deny winning; for `sts:` actions
+   * on a role of the world, with that role's trust policy too (see {@link IamStore.authorize}).
    *
    * @example
    * store.simulate({ accessKeyId: 'ASIA…', action: 's3:GetObject', resource: 'arn:aws:s3:::b/k' }).decision
    */
   simulate(input: SimulateInput): EvaluationResult & { principal: string } {
-    let identityPolicies: Policy[];
-    let sessionPolicies: Policy[] | undefined;
-    let principal: PrincipalInfo;
+    let caller: { principal: PrincipalInfo; identityPolicies: Policy[]; sessionPolicies?: Policy[] };
     let base: RequestContext;
     if (input.accessKeyId !== undefined) {
       const key = this.lookupAccessKey(input.accessKeyId);
       if (!key) throw new UnknownPrincipalError(`no key ${input.accessKeyId}`);
-      identityPolicies = this.identityPoliciesOf(key);
-      sessionPolicies = this.sessionPoliciesOf(key);
-      principal = this.principalInfo(key);
+      caller = this.callerOf(key);
       base = this.principalContext(key);
     } else if (input.principalArn !== undefined) {
       const role = this.roleFromPrincipalArn(input.principalArn);
       if (!role) throw new UnknownPrincipalError(`no role for ${input.principalArn}`);
-      identityPolicies = role.identityPolicies;
       const now = this.now();
-      principal = input.principalArn.startsWith('arn:aws:sts::')
+      const principal: PrincipalInfo = input.principalArn.startsWith('arn:aws:sts::')
         ? { type: 'role-session', arn: input.principalArn, account: role.account, roleArn: role.arn }
         : {
             type: 'role-session',
@@ -279,6 +325,7 @@ export class IamStore {
             account: role.account,
             roleArn: role.arn,
           };
+      caller = { principal, identityPolicies: role.identityPolicies };
       base = {
         'aws:PrincipalArn': role.arn,
         'aws:PrincipalAccount': role.account,
@@ -291,16 +338,12 @@ export class IamStore {
     } else {
       throw new UnknownPrincipalError('simulate needs accessKeyId or principalArn');
     }
-    const result = authorize(
-      { identityPolicies, ...(sessionPolicies !== undefined && { sessionPolicies }) },
-      {
-        action: input.action,
-        resource: input.resource,
-        principal,
-        context: { ...base, ...(input.context ?? {}) },
-      },
-    );
-    return { ...result, principal: principal.arn };
+    const result = this.authorize(caller, {
+      action: input.action,
+      resource: input.resource,
+      context: { ...base, ...(input.context ?? {}) },
+    });
+    return { ...result, principal: caller.principal.arn };
   }
 
   private roleFromPrincipalArn(arn: string): WorldRole | undefined {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parsePolicy } from '../../../lib/iam';
+import { PolicyValidationError, parsePolicy } from '../../../lib/iam';
 import type { Policy } from '../../../lib/iam/types';
 
 /** A role of the world, policies parsed. */
@@ -98,9 +98,13 @@ function policyOf(doc: unknown, kind: 'identity' | 'trust', name: string, where:
   try {
     return parsePolicy(doc as never, kind, name);
   } catch (err) {
-    const issues = (err as { issues?: Array<{ path: string; message: string }> }).issues;
-    const detail = issues?.map((i) => `${i.path}: ${i.message}`).join('; ') ?? (err as Error).message;
-    throw new WorldLoadError(`${where}: invalid ${kind} policy: ${detail}`, { cause: err });
+    if (!(err instanceof PolicyValidationError)) throw err;
+    // IAM would refuse the same document at CreateRole / PutRolePolicy: say so in IAM's words.
+    const detail = err.issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+    throw new WorldLoadError(
+      `${where}: invalid ${kind} policy (MalformedPolicyDocument: ${err.iamMessage}): ${detail}`,
+      { cause: err },
+    );
   }
 }
 

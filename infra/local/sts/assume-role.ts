@@ -5,16 +5,18 @@
  *     inherited transitive keys not overridden;
  *  3. session policy (MalformedPolicyDocument) and PolicyArns (≤ 10, must exist);
  *  4. role chaining caps DurationSeconds at 3600;
- *  5. authorisation: trust policy of the role (principal = caller) and, cross-account or when the
- *     trust policy only names the account, the caller's own permissions, for sts:AssumeRole plus
- *     sts:TagSession / sts:SetSourceIdentity when used; a missing role is AccessDenied too;
+ *  5. authorisation, for sts:AssumeRole plus sts:TagSession / sts:SetSourceIdentity when used:
+ *     lib/iam's `authorize` with the role's trust policy as the resource policy and the caller's
+ *     identity and session policies (IamStore.authorize, the same call as the effective-permission
+ *     check), so the same-account and cross-account rules are the evaluator's, not a second rule
+ *     here; a missing role is AccessDenied too;
  *  6. DurationSeconds ≤ the role's MaxSessionDuration;
  *  7. packed size of session policy + tags ≤ 100 %;
  *  8. issue the session (ASIA key, SourceIdentity and transitive tags carried over).
  */
 import { deflateRawSync } from 'node:zlib';
-import { authorize, evaluatePolicySet, parsePolicy } from '../../../lib/iam';
-import type { EvaluationResult, Policy, RequestContext } from '../../../lib/iam/types';
+import { parsePolicy } from '../../../lib/iam';
+import type { Policy, RequestContext } from '../../../lib/iam/types';
 import type { IamStore } from '../iam/store';
 import type { WorldRole } from '../iam/world';
 import type { KeyRecord } from '../types';
@@ -189,16 +191,6 @@ function assumeRoleContext(
   return ctx;
 }
 
-/** True when an Allow statement that matched in the trust policy names the caller's role or session. */
-function trustNamesCaller(role: WorldRole, result: EvaluationResult, caller: KeyRecord): boolean {
-  const names = new Set([caller.principal.arn, caller.principal.roleArn].filter((x): x is string => !!x));
-  return result.matched.some((m) => {
-    if (m.effect !== 'Allow') return false;
-    const st = role.trustPolicy.statements.find((s) => s.index === m.index);
-    return (st?.principal?.AWS ?? []).some((v) => names.has(v));
-  });
-}
-
 /** Runs AssumeRole for `caller`; throws an StsFaultError subclass on every refusal. */
 export function assumeRole(
   store: IamStore,
@@ -252,25 +244,10 @@ export function assumeRole(
   const actions = ['sts:AssumeRole'];
   if (params.tags?.length || params.transitiveTagKeys?.length) actions.push('sts:TagSession');
   if (sourceIdentity !== undefined) actions.push('sts:SetSourceIdentity');
-  const principal = store.principalInfo(caller);
-  const crossAccount = principal.account !== role.account;
-  const callerIdentity = store.identityPoliciesOf(caller);
-  const callerSession = store.sessionPoliciesOf(caller);
+  const who = store.callerOf(caller);
   for (const action of actions) {
-    const req = { action, resource: role.arn, principal, context: ctx };
-    const trust = evaluatePolicySet([role.trustPolicy], req);
-    const identity = authorize(
-      {
-        identityPolicies: callerIdentity,
-        ...(callerSession !== undefined && { sessionPolicies: callerSession }),
-      },
-      req,
-    );
-    const denied =
-      trust.decision !== 'Allow' ||
-      identity.decision === 'ExplicitDeny' ||
-      ((crossAccount || !trustNamesCaller(role, trust, caller)) && identity.decision !== 'Allow');
-    if (denied) throw new StsAccessDeniedError(callerArn, action, role.arn);
+    const decision = store.authorize(who, { action, resource: role.arn, context: ctx });
+    if (decision.decision !== 'Allow') throw new StsAccessDeniedError(callerArn, action, role.arn);
   }
 
   // 6. role's own cap

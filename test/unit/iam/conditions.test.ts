@@ -258,8 +258,9 @@ describe('policy variables in condition values', () => {
     expect(holds({ StringEquals: { k: ['${aws:username}', 'x'] } }, { k: 'x' })).toBe(true);
   });
 
-  it('makes a negated condition false when one of its variables is missing', () => {
-    expect(holds({ StringNotEquals: { k: '${aws:username}' } }, { k: 'x' })).toBe(false);
+  it('makes a negated condition true when its variable has no value (nothing equals "null")', () => {
+    expect(holds({ StringNotEquals: { k: '${aws:username}' } }, { k: 'x' })).toBe(true);
+    expect(holds({ StringNotEquals: { k: ['${aws:username}', 'x'] } }, { k: 'x' })).toBe(false);
   });
 
   it('keeps substituted values literal in StringLike, and escapes ${*} ${?} ${$} as literals', () => {

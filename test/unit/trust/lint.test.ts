@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../lib/cli/main';
 import { BrokerUnknownError, lintTrust, type TrustFinding } from '../../../lib/trust/lint';
-import { loadRoleFiles, loadWorldRoles } from '../../../lib/trust/roles';
+import { loadRoleFiles, loadWorldRoles, type RoleDocument } from '../../../lib/trust/roles';
+import { REFUSED_TRUST, TARGET, TRUST_SPECS } from '../iam/fixtures/trust-specs';
 
 const BAD = fileURLToPath(new URL('./fixtures/bad-roles.yaml', import.meta.url));
 const AUTHZ = fileURLToPath(new URL('./fixtures/authz-details.json', import.meta.url));
@@ -133,4 +134,62 @@ describe('vend lint-trust', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/^vend: give role files, --world DIR or --endpoint URL/);
   });
+});
+
+describe('lintTrust judges conditions with the evaluator AssumeRole uses', () => {
+  const NOW = new Date('2026-11-29T10:00:00Z');
+  const specRole = (name: string, trustPolicy: unknown, tags: Record<string, string> = {}): RoleDocument => ({
+    arn: `arn:aws:iam::${TARGET}:role/${name}`,
+    account: TARGET,
+    name,
+    trustPolicy,
+    policies: [],
+    unresolvedPolicyArns: [],
+    tags,
+    source: `spec:${name}`,
+  });
+  const lint = (roles: RoleDocument[]) =>
+    lintTrust(roles, { brokerArns: [BROKER], targetAccounts: [TARGET], now: NOW });
+
+  it.each(TRUST_SPECS.map((s) => [s.role, s] as const))(
+    '%s: reports a side door exactly when a caller from another account gets in',
+    (_name, spec) => {
+      const { findings } = lint([specRole(spec.role, spec.trustPolicy, spec.tags)]);
+      const errors = findings.filter((f) => f.severity === 'error');
+      expect(errors.length > 0).toBe(spec.sideDoor);
+      expect(spec.sideDoor).toBe(spec.expect.otherSessionAllowed === 'Allow');
+    },
+  );
+
+  it('reports a "*" statement whose condition is vacuous, naming why', () => {
+    const spec = TRUST_SPECS.find((s) => s.role === 'SpecVacuousCondition')!;
+    const [finding] = lint([specRole(spec.role, spec.trustPolicy)]).findings;
+    expect(finding).toMatchObject({ rule: 'wildcard-principal', principal: '*' });
+    expect(finding?.message).toMatch(/conditions do not keep out a caller from another account/);
+  });
+
+  it('does not report a "*" Allow that a Deny keeps to the own account', () => {
+    const trust = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' },
+        {
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'sts:AssumeRole',
+          Condition: { StringNotEquals: { 'aws:PrincipalAccount': TARGET } },
+        },
+      ],
+    };
+    expect(lint([specRole('OwnAccountByDeny', trust)]).findings).toEqual([]);
+  });
+
+  it.each(REFUSED_TRUST.map((r) => [r.iam, r] as const))(
+    "reports a trust policy IAM refuses as invalid-policy with IAM's message: %s",
+    (iam, refused) => {
+      const [finding] = lint([specRole('Refused', refused.trustPolicy)]).findings;
+      expect(finding).toMatchObject({ rule: 'invalid-policy', severity: 'error' });
+      expect(finding?.message).toContain(`MalformedPolicyDocument: ${iam}`);
+    },
+  );
 });
