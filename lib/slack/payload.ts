@@ -6,8 +6,8 @@
  * Refusals are InvalidRequestError with a usage line fit to show the person in Slack (ephemerally);
  * they never repeat more of the input than a short, printable excerpt.
  */
-import { parseDurationText } from '../domain/duration';
-import { InvalidRequestError } from '../domain/errors';
+import { parseDurationText, parseRequestedDuration } from '../domain/duration';
+import { DurationOutOfRangeError, InvalidRequestError } from '../domain/errors';
 import { ENTITLEMENT_ID } from '../domain/limits';
 
 /** The form fields of a slash-command request that vend reads. */
@@ -76,6 +76,8 @@ export function parseSlashCommandBody(bodyText: string): SlashCommandEnvelope {
  *
  * @throws InvalidRequestError an unknown subcommand, a missing argument, a malformed entitlement id,
  *   request id or duration; the detail carries the usage
+ * @throws DurationOutOfRangeError a duration outside 15m–1h (the one duration rule,
+ *   lib/domain/duration.ts; the entitlement's own maximum is checked when the request is made)
  * @example
  * ```ts
  * parseVendCommand('request prod-admin 1h db failover'); // { kind: 'request', entitlement: 'prod-admin', durationSeconds: 3600, reason: 'db failover' }
@@ -234,12 +236,26 @@ export function allowListed(
 }
 
 function durationArg(word: string, usage: (why: string) => never): number {
+  let seconds: number;
   try {
-    return parseDuration(word);
+    seconds = parseDuration(word);
   } catch (e) {
     if (e instanceof InvalidRequestError) return usage(e.detail);
     throw e;
   }
+  try {
+    parseRequestedDuration(seconds);
+  } catch (e) {
+    // The same rule as the HTTP routes, said in the units the person typed.
+    if (e instanceof DurationOutOfRangeError) {
+      throw new DurationOutOfRangeError(
+        `the duration must be from 15m to 1h (900 to 3600 seconds); "${excerpt(word)}" is ${seconds} seconds`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+  return seconds;
 }
 
 function entitlementArg(word: string, usage: (why: string) => never): string {
