@@ -363,12 +363,12 @@ describe('Slack: a duration outside the range is an ephemeral refusal that chang
     };
   }
 
-  async function command(user: string, text: string): Promise<Answer> {
+  async function command(user: string, text: string, team = LOCAL_TEAM_ID): Promise<Answer> {
     const body = Buffer.from(
       new URLSearchParams({
         command: '/vend',
         text,
-        team_id: LOCAL_TEAM_ID,
+        team_id: team,
         api_app_id: LOCAL_SLACK_APP_ID,
         user_id: user,
         channel_id: 'C0WHEREVER',
@@ -397,5 +397,59 @@ describe('Slack: a duration outside the range is an ephemeral refusal that chang
     expect(String(a.json.text)).toMatch(/^vend: .*duration/s);
     expect(String(a.json.text)).not.toMatch(/^Request /);
     expect(await requestItems()).toBe(before);
+  });
+});
+
+describe('Slack: ids in a correctly signed body are keys too, and never make a 5xx', () => {
+  function signedBody(fields: Record<string, string>): { body: Buffer; headers: Record<string, string> } {
+    const body = Buffer.from(new URLSearchParams(fields).toString());
+    const secret = stack.stack.handlerEnv.VEND_SLACK_SIGNING_SECRET ?? '';
+    const ts = String(Math.floor(Date.now() / 1000));
+    const mac = createHmac('sha256', secret).update(`v0:${ts}:`).update(body).digest('hex');
+    return {
+      body,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': ts,
+        'x-slack-signature': `v0=${mac}`,
+      },
+    };
+  }
+  const huge = 'U'.repeat(10_240);
+  const command = (user: string) =>
+    signedBody({
+      command: '/vend',
+      text: 'help',
+      team_id: LOCAL_TEAM_ID,
+      api_app_id: LOCAL_SLACK_APP_ID,
+      user_id: user,
+    });
+  const click = (user: string, requestId: string) =>
+    signedBody({
+      payload: JSON.stringify({
+        type: 'block_actions',
+        api_app_id: LOCAL_SLACK_APP_ID,
+        team: { id: LOCAL_TEAM_ID },
+        user: { id: user },
+        actions: [{ action_id: 'vend_approve', value: requestId }],
+      }),
+    });
+
+  it.each([
+    ['a command from a 10 kB user id', 'commands', () => command(huge)],
+    ['a command from a user id with a NUL byte', 'commands', () => command('U0BOB\u0000')],
+    ['a command from a non-ASCII user id', 'commands', () => command('U0部署')],
+    ['a click from a 10 kB user id', 'interactions', () => click(huge, '01KB0000000000000000000000')],
+    ['a click carrying a 10 kB request id', 'interactions', () => click('U0BOB', 'A'.repeat(10_240))],
+    ['a click carrying ../.. as request id', 'interactions', () => click('U0BOB', '../..')],
+  ] as const)('%s → 4xx, never 5xx', async (_, route, make) => {
+    const { body, headers } = make();
+
+    const a = await answer(
+      await fetch(`${stack.apiUrl}/v1/slack/${route}`, { method: 'POST', headers, body }),
+    );
+
+    expect(a.status).toBeGreaterThanOrEqual(400);
+    expect(a.status).toBeLessThan(500);
   });
 });
