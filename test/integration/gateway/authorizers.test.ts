@@ -71,7 +71,10 @@ describe('IAM routes (SigV4, execute-api)', () => {
 
   it('answers an unknown access key 403 "security token … is invalid"', async () => {
     // A current date and a right scope: the key is what is wrong (the date and scope come first).
-    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const amzDate = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
     const res = await fetch(`${stack.apiUrl}/v1/service/echo`, {
       method: 'POST',
       headers: {
