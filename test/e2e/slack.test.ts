@@ -294,7 +294,9 @@ describe('/vend request and the Approve buttons', () => {
     });
 
     it('the right workspace and app are still served (a control for the refusals above)', async () => {
-      const body = commandBody('U0ALICE', `status ${id}`);
+      // Its own channel, so its bytes differ from the /vend status test below (which would
+      // otherwise be a replay when both land in the same second).
+      const body = commandBody('U0ALICE', `status ${id}`, { channel_id: 'C0CONTROL' });
 
       const { res, json } = await post('commands', body, signedHeaders(body));
 
