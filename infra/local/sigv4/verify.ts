@@ -1,9 +1,10 @@
 /**
  * Server-side SigV4 verification for the local AWS endpoint (STS, DynamoDB, and any service routed
  * there later) and the local API Gateway (`execute-api`). Follows fact sheet §6: rebuild the
- * canonical request from the client's SignedHeaders only, look the key up, check the session token,
- * the expiry and the clock skew, then compare signatures in constant time. Error codes are the STS
- * (Query protocol) ones; JSON services map them with {@link toJsonServiceError}.
+ * canonical request from the client's SignedHeaders only, check the request date and the credential
+ * scope, look the key up, check its session token and expiry, then compare signatures in constant
+ * time. Error codes are the STS (Query protocol) ones; JSON services map them with
+ * {@link toJsonServiceError}.
  *
  * The credential scope (`<key>/<YYYYMMDD>/<region>/<service>/aws4_request`) is checked in full,
  * because a signature is only meant for the date, region and service it names: a request signed for
@@ -20,7 +21,7 @@
  *    (`SignatureDoesNotMatch`);
  * 6. the key, its session token and expiry; 7. the signature.
  *
- * Where AWS's messages come from (each also quoted beside the code that produces it):
+ * Where AWS's messages come from:
  * - region: `Credential should be scoped to a valid region. ` (STS, hashicorp/terraform-provider-aws
  *   #34865, 2023; API Gateway, n8n-io/n8n#21337, 2025; older answers added `, not '<region>'`, as
  *   in Kong/insomnia#830 and cognitect-labs/aws-api#27);
