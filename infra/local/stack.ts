@@ -266,6 +266,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   const aws = await startAwsEndpoint({
     port: awsPort,
+    region: REGION,
     dataDir: persist ? join(dataDir, 'dynamodb') : undefined,
     store,
     now,
