@@ -15,7 +15,7 @@ import { silentNotifier, WebApiSlackNotifier } from './slack/notifier';
 import type { RequestDeps } from './usecases/requests';
 import type { SlackDeps } from './usecases/slack';
 import { vendCredentials } from './usecases/vend-credentials';
-import { vendDeps } from './wiring';
+import { clock, vendDeps } from './wiring';
 
 let requests: RequestDeps | undefined;
 let slack: SlackDeps | undefined;
@@ -43,7 +43,9 @@ export function requestDeps(): RequestDeps {
       ...(cfg.slack.securityChannel ? { security: cfg.slack.securityChannel } : {}),
     },
     vend: vendCredentials(vend),
-    now: () => new Date(),
+    limiter: vend.limiter,
+    rateLimits: cfg.rateLimits,
+    now: clock,
     newId: (time) => ulid(time),
     log,
     pendingTtlSeconds: cfg.requestTtlSeconds,
@@ -69,7 +71,7 @@ export function slackDeps(): SlackDeps {
     replay: new DynamoReplayGuard(dynamoDocuments, cfg.tables.requests),
     bindings: slackBindings(),
     requests: requestDeps(),
-    now: () => new Date(),
+    now: clock,
     log,
   };
   return slack;
