@@ -3,6 +3,7 @@
  * vend and listing bundles do not carry @slack/web-api and the request stores (cold start, STYLE §12).
  */
 import { dynamoDocuments } from './clients';
+import { clock } from './clock';
 import { config } from './config';
 import { DynamoSlackBindingStore } from './dynamodb/binding-store';
 import { DynamoReplayGuard } from './dynamodb/replay-guard';
@@ -15,7 +16,7 @@ import { silentNotifier, WebApiSlackNotifier } from './slack/notifier';
 import type { RequestDeps } from './usecases/requests';
 import type { SlackDeps } from './usecases/slack';
 import { vendCredentials } from './usecases/vend-credentials';
-import { clock, vendDeps } from './wiring';
+import { vendDeps } from './wiring';
 
 let requests: RequestDeps | undefined;
 let slack: SlackDeps | undefined;

@@ -2,14 +2,12 @@
  * Real adapters for the functions, built once per process on first use (so a function that needs
  * only the entitlement store never builds the STS issuer). Functions import from here; use cases
  * never do: they take their ports as arguments.
- *
- * The clock is wired here too ({@link clock}). In Lambda it is the system clock. The local stack runs
- * the handlers inside its own process and hands them its clock ({@link useClock}), so one injected
- * clock moves the gateway, the local STS, the OIDC issuer and the handlers together (the rate-limit
- * e2e moves past a window without sleeping through it).
+ * The use cases' clock is lib/clock.ts: the system clock in Lambda, the local stack's own clock when
+ * the stack hosts the handlers.
  */
 import { DynamoAuditStore } from './audit/dynamo-audit-store';
 import { dynamoDocuments, sts } from './clients';
+import { clock } from './clock';
 import { config } from './config';
 import { DynamoEntitlementStore } from './dynamodb/entitlement-store';
 import { DynamoRateLimitStore } from './dynamodb/rate-limit-store';
@@ -21,22 +19,6 @@ import type { VendDeps } from './usecases/vend-credentials';
 
 let entitlements: DynamoEntitlementStore | undefined;
 let deps: VendDeps | undefined;
-let systemClock: () => Date = () => new Date();
-
-/** The time as the wired use cases see it. */
-export function clock(): Date {
-  return systemClock();
-}
-
-/**
- * Replaces the clock of every use case wired here and in lib/wiring-requests.ts. For hosts that run
- * the handlers in-process with a clock of their own (infra/local/stack.ts); Lambda never calls it.
- *
- * @example useClock(() => new Date(Date.now() + offsetMs));
- */
-export function useClock(now: () => Date): void {
-  systemClock = now;
-}
 
 /** The entitlement store over the configured table. */
 export function entitlementStore(): DynamoEntitlementStore {
