@@ -1,8 +1,14 @@
 /**
  * The local IAM store: the demo world (roles and their policies) plus every session issued, keyed
- * by access key id. It answers three questions for the local stack: who holds this key
- * ({@link IamStore.lookupAccessKey}), what may this principal do ({@link IamStore.simulate}), and
- * "issue a session" ({@link IamStore.issueSession}, used by the STS emulator).
+ * by access key id, and the versions of the managed policies (./policies.ts). It answers three
+ * questions for the local stack: who holds this key ({@link IamStore.lookupAccessKey}), what may
+ * this principal do ({@link IamStore.simulate}, {@link IamStore.authorizeKey}), and "issue a
+ * session" ({@link IamStore.issueSession}, used by the STS emulator).
+ *
+ * Every decision about a session of a role applies the role's permissions boundary (its current
+ * default version), as AWS does: that is how vend's per-session revocation (docs/revocation.md)
+ * takes effect at once on the effective-permission check, on AssumeRole from the session and on
+ * the federation endpoint.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -10,7 +16,8 @@ import { authorize, parsePolicy } from '../../../lib/iam';
 import type { EvaluationResult, Policy, PrincipalInfo, RequestContext } from '../../../lib/iam/types';
 import type { KeyRecord } from '../types';
 import { newAccessKeyId, newSecretAccessKey, newSessionToken } from './ids';
-import { loadWorld, type World, type WorldManagedPolicy, type WorldRole } from './world';
+import { ManagedPolicies, type PersistedPolicy } from './policies';
+import { loadWorld, type World, type WorldRole } from './world';
 
 /** Base sessions model Lambda / CI environment credentials, which last 12 hours. */
 const BASE_SESSION_SECONDS = 12 * 3600;
@@ -76,12 +83,16 @@ export function assumedRoleArn(role: WorldRole, sessionName: string): string {
 export class IamStore {
   private readonly sessions = new Map<string, SessionRecord>();
   private readonly parsedSessionPolicies = new Map<string, Policy[]>();
+  /** The world's managed policies with their versions (IAM API: infra/local/iam-api). */
+  readonly policies: ManagedPolicies;
 
   private constructor(
     readonly world: World,
     private readonly stateFile: string | undefined,
     readonly now: () => Date,
-  ) {}
+  ) {
+    this.policies = new ManagedPolicies(world.managedPolicies.values(), now);
+  }
 
   /**
    * Loads the world from `worldDir` and, when `stateFile` is given, the sessions issued by earlier
@@ -106,8 +117,17 @@ export class IamStore {
     return this.world.roles.get(arn);
   }
 
-  getManagedPolicy(arn: string): WorldManagedPolicy | undefined {
-    return this.world.managedPolicies.get(arn);
+  /** A managed policy's default version (the one in effect), or undefined. */
+  getManagedPolicy(arn: string): { arn: string; json: string; policy: Policy } | undefined {
+    return this.policies.effectiveDocument(arn);
+  }
+
+  /**
+   * Persists the state after a change made through {@link IamStore.policies} (the IAM API calls
+   * this after CreatePolicyVersion and DeletePolicyVersion).
+   */
+  policiesChanged(): void {
+    this.saveState();
   }
 
   profiles(): string[] {
@@ -186,10 +206,74 @@ export class IamStore {
     return key.principal.roleArn ? this.world.roles.get(key.principal.roleArn) : undefined;
   }
 
-  /** Identity policies that apply to the holder of `key`. */
+  /** Identity policies that apply to the holder of `key` (managed ones at their default version). */
   identityPoliciesOf(key: KeyRecord): Policy[] {
     if (key.principal.type === 'user') return this.world.users.get(key.principal.arn)?.identityPolicies ?? [];
-    return this.roleOfKey(key)?.identityPolicies ?? [];
+    const role = this.roleOfKey(key);
+    return role ? this.rolePolicies(role) : [];
+  }
+
+  /** A role's identity policies: inline, then attached managed policies at their default version. */
+  rolePolicies(role: WorldRole): Policy[] {
+    const managed = role.managedPolicyArns
+      .map((arn) => this.policies.effective(arn))
+      .filter((p): p is Policy => p !== undefined);
+    return [...role.inlinePolicies, ...managed];
+  }
+
+  /**
+   * A role's permissions boundary at its current default version, or undefined when the role has
+   * none. A boundary the store cannot resolve allows nothing (fail closed).
+   */
+  boundaryOfRole(role: WorldRole): Policy[] | undefined {
+    if (role.permissionsBoundaryArn === undefined) return undefined;
+    const p = this.policies.effective(role.permissionsBoundaryArn);
+    return p ? [p] : [];
+  }
+
+  /** The permissions boundary that applies to the holder of `key` (its role's), if any. */
+  boundaryOf(key: KeyRecord): Policy[] | undefined {
+    const role = this.roleOfKey(key);
+    return role ? this.boundaryOfRole(role) : undefined;
+  }
+
+  /**
+   * The full evaluation for a request made with `key`: identity ∩ permissions boundary ∩ session
+   * policies, explicit deny winning anywhere (fact sheet §5), with the key's principal context
+   * under `extra`.
+   *
+   * @example store.authorizeKey(key, { action: 'iam:GetPolicy', resource: arn }).decision
+   */
+  authorizeKey(
+    key: KeyRecord,
+    req: { action: string; resource: string; context?: RequestContext },
+  ): EvaluationResult {
+    const boundary = this.boundaryOf(key);
+    const session = this.sessionPoliciesOf(key);
+    return authorize(
+      {
+        identityPolicies: this.identityPoliciesOf(key),
+        ...(boundary !== undefined && { permissionsBoundary: boundary }),
+        ...(session !== undefined && { sessionPolicies: session }),
+      },
+      {
+        action: req.action,
+        resource: req.resource,
+        principal: this.principalInfo(key),
+        context: { ...this.principalContext(key), ...(req.context ?? {}) },
+      },
+    );
+  }
+
+  /**
+   * Whether the session of `key` is revoked: an explicit Deny that applies to every action and
+   * resource (a probe of action `*` on `*`, which only `Action: "*"` / `NotAction` statements
+   * match) is in force for it, in its boundary or its own policies. vend's deny list writes exactly
+   * such statements (docs/revocation.md). Returns the deciding result, or undefined when not revoked.
+   */
+  revocationOf(key: KeyRecord): EvaluationResult | undefined {
+    const r = this.authorizeKey(key, { action: '*', resource: '*' });
+    return r.decision === 'ExplicitDeny' ? r : undefined;
   }
 
   /**
@@ -206,9 +290,9 @@ export class IamStore {
       policies.push(parsePolicy(record.sessionPolicy.inline, 'session', 'session-policy'));
     }
     for (const arn of record.sessionPolicy.arns ?? []) {
-      const mp = this.world.managedPolicies.get(arn);
+      const mp = this.policies.effective(arn);
       // A managed policy that vanished from the world allows nothing, which only narrows.
-      if (mp) policies.push(mp.policy);
+      if (mp) policies.push(mp);
     }
     this.parsedSessionPolicies.set(key.accessKeyId, policies);
     return policies;
@@ -249,7 +333,8 @@ export class IamStore {
 
   /**
    * The effective-permission check: for a session, the identity policies of its role intersected
-   * with its session policies (inline + managed, one set), explicit deny winning.
+   * with its role's permissions boundary and its session policies (inline + managed, one set),
+   * explicit deny winning.
    *
    * @example
    * store.simulate({ accessKeyId: 'ASIA…', action: 's3:GetObject', resource: 'arn:aws:s3:::b/k' }).decision
@@ -257,6 +342,7 @@ export class IamStore {
   simulate(input: SimulateInput): EvaluationResult & { principal: string } {
     let identityPolicies: Policy[];
     let sessionPolicies: Policy[] | undefined;
+    let permissionsBoundary: Policy[] | undefined;
     let principal: PrincipalInfo;
     let base: RequestContext;
     if (input.accessKeyId !== undefined) {
@@ -264,12 +350,14 @@ export class IamStore {
       if (!key) throw new UnknownPrincipalError(`no key ${input.accessKeyId}`);
       identityPolicies = this.identityPoliciesOf(key);
       sessionPolicies = this.sessionPoliciesOf(key);
+      permissionsBoundary = this.boundaryOf(key);
       principal = this.principalInfo(key);
       base = this.principalContext(key);
     } else if (input.principalArn !== undefined) {
       const role = this.roleFromPrincipalArn(input.principalArn);
       if (!role) throw new UnknownPrincipalError(`no role for ${input.principalArn}`);
-      identityPolicies = role.identityPolicies;
+      identityPolicies = this.rolePolicies(role);
+      permissionsBoundary = this.boundaryOfRole(role);
       const now = this.now();
       principal = input.principalArn.startsWith('arn:aws:sts::')
         ? { type: 'role-session', arn: input.principalArn, account: role.account, roleArn: role.arn }
@@ -292,7 +380,11 @@ export class IamStore {
       throw new UnknownPrincipalError('simulate needs accessKeyId or principalArn');
     }
     const result = authorize(
-      { identityPolicies, ...(sessionPolicies !== undefined && { sessionPolicies }) },
+      {
+        identityPolicies,
+        ...(permissionsBoundary !== undefined && { permissionsBoundary }),
+        ...(sessionPolicies !== undefined && { sessionPolicies }),
+      },
       {
         action: input.action,
         resource: input.resource,
@@ -312,7 +404,7 @@ export class IamStore {
   }
 
   private loadState(file: string): void {
-    let parsed: { version?: number; sessions?: SessionRecord[] };
+    let parsed: { version?: number; sessions?: SessionRecord[]; policies?: PersistedPolicy[] };
     try {
       parsed = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
@@ -322,6 +414,7 @@ export class IamStore {
       throw new StateFileError(`${file}: unknown state file version`);
     }
     for (const record of parsed.sessions) this.sessions.set(record.key.accessKeyId, record);
+    if (Array.isArray(parsed.policies)) this.policies.restore(parsed.policies);
   }
 
   /** Writes the sessions atomically (temp file + rename), dropping long-expired ones. */
@@ -333,7 +426,13 @@ export class IamStore {
     }
     mkdirSync(dirname(this.stateFile), { recursive: true });
     const tmp = `${this.stateFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ version: 1, sessions: [...this.sessions.values()] }), {
+    const policies = this.policies.persisted();
+    const state = {
+      version: 1,
+      sessions: [...this.sessions.values()],
+      ...(policies.length > 0 && { policies }),
+    };
+    writeFileSync(tmp, JSON.stringify(state), {
       mode: 0o600,
     });
     renameSync(tmp, this.stateFile);

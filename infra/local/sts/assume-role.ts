@@ -256,12 +256,15 @@ export function assumeRole(
   const crossAccount = principal.account !== role.account;
   const callerIdentity = store.identityPoliciesOf(caller);
   const callerSession = store.sessionPoliciesOf(caller);
+  // The caller's role's permissions boundary limits (and its Denies revoke) the caller's side.
+  const callerBoundary = store.boundaryOf(caller);
   for (const action of actions) {
     const req = { action, resource: role.arn, principal, context: ctx };
     const trust = evaluatePolicySet([role.trustPolicy], req);
     const identity = authorize(
       {
         identityPolicies: callerIdentity,
+        ...(callerBoundary !== undefined && { permissionsBoundary: callerBoundary }),
         ...(callerSession !== undefined && { sessionPolicies: callerSession }),
       },
       req,
