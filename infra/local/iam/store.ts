@@ -239,8 +239,8 @@ export class IamStore {
 
   /**
    * The full evaluation for a request made with `key`: identity ∩ permissions boundary ∩ session
-   * policies, explicit deny winning anywhere (fact sheet §5), with the key's principal context
-   * under `extra`.
+   * policies, explicit deny winning anywhere (fact sheet §5), in the key's principal context with
+   * `req.context` over it.
    *
    * @example store.authorizeKey(key, { action: 'iam:GetPolicy', resource: arn }).decision
    */
