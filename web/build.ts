@@ -86,7 +86,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const out = process.argv.indexOf('--out');
   const built = await buildWeb({ outDir: out >= 0 ? process.argv[out + 1] : undefined });
   for (const f of built.files) {
-    console.log(`web: ${f.name.padEnd(24)} ${String(f.bytes).padStart(7)} B  ${String(f.gzipBytes).padStart(6)} B gzip`);
+    console.log(
+      `web: ${f.name.padEnd(24)} ${String(f.bytes).padStart(7)} B  ${String(f.gzipBytes).padStart(6)} B gzip`,
+    );
   }
   console.log(`web: built into ${built.outDir}`);
 }

@@ -35,7 +35,10 @@ export class SignedOutError extends Error {
  * @example path`/v1/requests/${id}/approve`
  */
 export function path(strings: TemplateStringsArray, ...values: string[]): string {
-  return strings.reduce((out, s, i) => out + s + (i < values.length ? encodeURIComponent(values[i]!) : ''), '');
+  return strings.reduce(
+    (out, s, i) => out + s + (i < values.length ? encodeURIComponent(values[i]!) : ''),
+    '',
+  );
 }
 
 export interface Api {
@@ -55,7 +58,10 @@ export function createApi(session: () => Session | undefined, signedOut: () => v
       signedOut();
       throw new SignedOutError();
     }
-    const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${s.accessToken}` };
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      authorization: `Bearer ${s.accessToken}`,
+    };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
@@ -68,7 +74,11 @@ export function createApi(session: () => Session | undefined, signedOut: () => v
         redirect: 'error',
       });
     } catch {
-      throw new ApiError({ status: 0, title: 'network error', detail: 'vend could not be reached; try again' });
+      throw new ApiError({
+        status: 0,
+        title: 'network error',
+        detail: 'vend could not be reached; try again',
+      });
     }
     if (res.status === 401) {
       signedOut();
@@ -86,7 +96,8 @@ export function createApi(session: () => Session | undefined, signedOut: () => v
       throw new ApiError({
         status: res.status,
         title: typeof p.title === 'string' ? p.title : undefined,
-        detail: typeof p.detail === 'string' ? p.detail : typeof p.message === 'string' ? p.message : undefined,
+        detail:
+          typeof p.detail === 'string' ? p.detail : typeof p.message === 'string' ? p.message : undefined,
         code: typeof p.code === 'string' ? p.code : undefined,
         requestId: typeof p.requestId === 'string' ? p.requestId : undefined,
       });

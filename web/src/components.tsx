@@ -7,7 +7,14 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, SignedOutError } from './api';
 import type { ConsoleResponse, VendResponse } from './api-types';
-import { credentialProcessProfile, durationChoices, envExports, humanDuration, localTime, safeToOpen } from './format';
+import {
+  credentialProcessProfile,
+  durationChoices,
+  envExports,
+  humanDuration,
+  localTime,
+  safeToOpen,
+} from './format';
 import { useNow } from './hooks';
 
 /** An error as one sentence: the API's `detail` and `code` (never a stack or a token). */
@@ -52,7 +59,11 @@ export function DurationSelect(props: {
   return (
     <label class="inline" for={props.id}>
       {props.label ?? 'Duration'}{' '}
-      <select id={props.id} value={String(props.value)} onChange={(e) => props.onChange(Number(e.currentTarget.value))}>
+      <select
+        id={props.id}
+        value={String(props.value)}
+        onChange={(e) => props.onChange(Number(e.currentTarget.value))}
+      >
         {durationChoices(props.max).map((d) => (
           <option key={d} value={String(d)}>
             {humanDuration(d)}
@@ -106,16 +117,14 @@ export function KeysPanel({ vend, onClose }: { vend: VendResponse; onClose: () =
         <Time iso={vend.credentials.Expiration} /> ({humanDuration(vend.durationSeconds)}). Session{' '}
         <code>{vend.assumedRoleArn}</code>, audit id <code>{vend.auditId}</code>.
       </p>
-      <h4 id={`env-${vend.auditId}`}>Shell exports</h4>
-      <pre aria-labelledby={`env-${vend.auditId}`} class="secret">
-        {exports}
-      </pre>
+      <h4>Shell exports</h4>
+      <pre class="secret">{exports}</pre>
       <CopyButton text={exports} label="Copy exports" />
-      <h4 id={`cp-${vend.auditId}`}>AWS profile (credential_process)</h4>
+      <h4>AWS profile (credential_process)</h4>
       <p class="muted">
         For lasting use: the vend CLI vends fresh keys whenever these run out. This profile holds no secret.
       </p>
-      <pre aria-labelledby={`cp-${vend.auditId}`}>{profile}</pre>
+      <pre>{profile}</pre>
       <CopyButton text={profile} label="Copy profile" />
       <p>
         <button type="button" onClick={onClose}>
@@ -137,8 +146,10 @@ export async function openConsole(fetchUrl: () => Promise<ConsoleResponse>): Pro
   if (tab) tab.opener = null;
   try {
     const answer = await fetchUrl();
-    if (!safeToOpen(answer.url)) throw new ApiError({ status: 502, detail: 'the console URL is not one to open' });
-    if (!tab) throw new ApiError({ status: 0, detail: 'the browser blocked the new tab: allow pop-ups for vend' });
+    if (!safeToOpen(answer.url))
+      throw new ApiError({ status: 502, detail: 'the console URL is not one to open' });
+    if (!tab)
+      throw new ApiError({ status: 0, detail: 'the browser blocked the new tab: allow pop-ups for vend' });
     tab.location.replace(answer.url);
     return answer;
   } catch (error) {

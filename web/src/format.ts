@@ -28,7 +28,11 @@ export function envExports(c: Credentials): string {
  *
  * @example credentialProcessProfile('prod-readonly', 'https://vend.example.com', 3600)
  */
-export function credentialProcessProfile(entitlement: string, vendUrl: string, durationSeconds: number): string {
+export function credentialProcessProfile(
+  entitlement: string,
+  vendUrl: string,
+  durationSeconds: number,
+): string {
   return [
     `[profile vend-${entitlement}]`,
     `credential_process = vend credential-process ${entitlement} --url ${vendUrl} --duration ${durationSeconds}`,

@@ -45,7 +45,7 @@ export function useLoad<T>(fetcher: () => Promise<T>, deps: unknown[], pollMs?: 
       alive.current = false;
       if (timer !== undefined) window.clearInterval(timer);
     };
-    // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what reloads the view
+    // The caller names what reloads the view (`deps`).
   }, deps);
   return { ...state, reload };
 }

@@ -8,7 +8,6 @@ import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { createApi } from './api';
 import { beginSignIn, completeSignIn, isCallback, type Session, SignInError } from './auth';
-import { ErrorNote } from './components';
 import { ConfigError, loadConfig, type WebConfig } from './config';
 import type { PageProps } from './context';
 import { AccessPage } from './pages/access';
@@ -71,16 +70,35 @@ function SignIn({ config, message }: { config: WebConfig; message: string }) {
   );
 }
 
-function Shell({ config, session, signOut }: { config: WebConfig; session: Session; signOut: (m: string) => void }) {
+function Shell({
+  config,
+  session,
+  signOut,
+}: {
+  config: WebConfig;
+  session: Session;
+  signOut: (m: string) => void;
+}) {
   const route = useRoute();
   const ref = useRef(session);
   ref.current = session;
   const api = useMemo(
-    () => createApi(() => ref.current, () => signOut('Your sign-in has expired. Sign in again.')),
+    () =>
+      createApi(
+        () => ref.current,
+        () => signOut('Your sign-in has expired. Sign in again.'),
+      ),
     [signOut],
   );
   const auditor = session.me.groups.includes(config.auditorsGroup);
-  const pages: Page[] = ['access', 'requests', 'approvals', 'sessions', 'reviews', ...(auditor ? ['audit' as const] : [])];
+  const pages: Page[] = [
+    'access',
+    'requests',
+    'approvals',
+    'sessions',
+    'reviews',
+    ...(auditor ? ['audit' as const] : []),
+  ];
   useEffect(() => {
     document.title = `${TITLES[route.page]} · vend`;
     document.getElementById('main')?.focus({ preventScroll: true });
@@ -88,12 +106,10 @@ function Shell({ config, session, signOut }: { config: WebConfig; session: Sessi
   const View = VIEWS[route.page];
   return (
     <>
-      <a class="skip" href="#main" onClick={(e) => {
-        e.preventDefault();
-        document.getElementById('main')?.focus();
-      }}>
+      {/* A button, not a `#main` link: the hash is the route. */}
+      <button type="button" class="skip" onClick={() => document.getElementById('main')?.focus()}>
         Skip to content
-      </a>
+      </button>
       <header class="top">
         <span class="brand">vend</span>
         <nav aria-label="Pages">
@@ -142,7 +158,9 @@ function App({ config }: { config: WebConfig }) {
     }
     completeSignIn(config, here)
       .then((s) => setSession(s))
-      .catch((e: unknown) => setMessage(e instanceof SignInError ? `Sign-in failed: ${e.message}.` : 'Sign-in failed.'))
+      .catch((e: unknown) =>
+        setMessage(e instanceof SignInError ? `Sign-in failed: ${e.message}.` : 'Sign-in failed.'),
+      )
       .finally(() => setPhase('ready'));
   }, [config]);
   useEffect(() => {

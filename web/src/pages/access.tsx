@@ -12,7 +12,9 @@ import { useLoad } from '../hooks';
 import { href } from '../router';
 
 function EntitlementCard({ ent, api }: { ent: Entitlement; api: PageProps['api'] }) {
-  const [duration, setDuration] = useState(Math.min(ent.defaultDurationSeconds ?? 3600, ent.maxDurationSeconds, 3600));
+  const [duration, setDuration] = useState(
+    Math.min(ent.defaultDurationSeconds ?? 3600, ent.maxDurationSeconds, 3600),
+  );
   const [keys, setKeys] = useState<VendResponse>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -22,7 +24,9 @@ function EntitlementCard({ ent, api }: { ent: Entitlement; api: PageProps['api']
     setBusy(true);
     setError(undefined);
     try {
-      setKeys(await api.post<VendResponse>('/v1/credentials', { entitlement: ent.id, durationSeconds: duration }));
+      setKeys(
+        await api.post<VendResponse>('/v1/credentials', { entitlement: ent.id, durationSeconds: duration }),
+      );
     } catch (e) {
       setError(e);
     } finally {
@@ -64,7 +68,12 @@ function EntitlementCard({ ent, api }: { ent: Entitlement; api: PageProps['api']
       </dl>
       {ent.access.use ? (
         <div class="actions">
-          <DurationSelect id={`dur-${ent.id}`} max={ent.maxDurationSeconds} value={duration} onChange={setDuration} />
+          <DurationSelect
+            id={`dur-${ent.id}`}
+            max={ent.maxDurationSeconds}
+            value={duration}
+            onChange={setDuration}
+          />
           <button type="button" onClick={console}>
             Open console
           </button>
@@ -100,7 +109,9 @@ export function AccessPage({ api }: PageProps) {
       <ErrorNote error={view.error} />
       {view.loading && !view.data && <p aria-busy="true">Loading…</p>}
       {view.data && list.length === 0 && (
-        <Empty>You have no entitlements. Access is granted through groups; ask the team that runs vend.</Empty>
+        <Empty>
+          You have no entitlements. Access is granted through groups; ask the team that runs vend.
+        </Empty>
       )}
       <div class="cards">
         {list.map((ent) => (

@@ -35,7 +35,15 @@ interface Filters {
   limit: string;
 }
 
-const EMPTY: Filters = { since: '', until: '', caller: '', entitlement: '', decision: '', requestId: '', limit: '50' };
+const EMPTY: Filters = {
+  since: '',
+  until: '',
+  caller: '',
+  entitlement: '',
+  decision: '',
+  requestId: '',
+  limit: '50',
+};
 
 /** `datetime-local` (the person's zone) → ISO 8601 UTC, or undefined when blank or invalid. */
 function isoOf(local: string): string | undefined {
@@ -89,7 +97,9 @@ export function AuditPageView({ api, me, config }: PageProps) {
   return (
     <>
       <h1>Audit</h1>
-      {!auditor && <p class="muted">The audit trail is for the auditors group; vend will refuse anyone else.</p>}
+      {!auditor && (
+        <p class="muted">The audit trail is for the auditors group; vend will refuse anyone else.</p>
+      )}
       <form class="card filters" onSubmit={search} aria-label="Audit filters">
         <div class="field">
           <label for="f-since">Since</label>
@@ -105,7 +115,13 @@ export function AuditPageView({ api, me, config }: PageProps) {
         </div>
         <div class="field">
           <label for="f-entitlement">Entitlement</label>
-          <input id="f-entitlement" type="text" maxLength={63} value={draft.entitlement} onInput={set('entitlement')} />
+          <input
+            id="f-entitlement"
+            type="text"
+            maxLength={63}
+            value={draft.entitlement}
+            onInput={set('entitlement')}
+          />
         </div>
         <div class="field">
           <label for="f-decision">Decision</label>
@@ -120,7 +136,13 @@ export function AuditPageView({ api, me, config }: PageProps) {
         </div>
         <div class="field">
           <label for="f-request">Request id</label>
-          <input id="f-request" type="text" maxLength={128} value={draft.requestId} onInput={set('requestId')} />
+          <input
+            id="f-request"
+            type="text"
+            maxLength={128}
+            value={draft.requestId}
+            onInput={set('requestId')}
+          />
         </div>
         <div class="field">
           <label for="f-limit">Per page</label>

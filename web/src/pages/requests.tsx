@@ -26,9 +26,7 @@ function NewRequest({
   created: (r: AccessRequest) => void;
 }) {
   const askable = entitlements.filter((e) => e.access.request || e.access.breakGlass);
-  const [entId, setEntId] = useState(
-    askable.find((e) => e.id === initial)?.id ?? askable[0]?.id ?? '',
-  );
+  const [entId, setEntId] = useState(askable.find((e) => e.id === initial)?.id ?? askable[0]?.id ?? '');
   const ent = askable.find((e) => e.id === entId);
   const [duration, setDuration] = useState(3600);
   const [reason, setReason] = useState('');
@@ -36,10 +34,14 @@ function NewRequest({
   const [breakGlass, setBreakGlass] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
-  if (askable.length === 0) return <Empty>Nothing you may request: every entitlement you have works without approval.</Empty>;
+  if (askable.length === 0)
+    return <Empty>Nothing you may request: every entitlement you have works without approval.</Empty>;
   const bgAllowed = !!ent?.access.breakGlass;
   const bgOn = bgAllowed && (breakGlass || !ent?.access.request);
-  const max = Math.min(bgOn ? (ent?.breakGlass?.maxDurationSeconds ?? 3600) : (ent?.maxDurationSeconds ?? 3600), 3600);
+  const max = Math.min(
+    bgOn ? (ent?.breakGlass?.maxDurationSeconds ?? 3600) : (ent?.maxDurationSeconds ?? 3600),
+    3600,
+  );
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -125,8 +127,8 @@ function NewRequest({
       {bgOn && (
         <div class="warning" role="alert">
           <strong>Break-glass gives you access at once, without approval.</strong> The security team is told
-          now, the use is recorded, and it stays open for review until someone else signs it off. Use it
-          only for an emergency you can name in the ticket.
+          now, the use is recorded, and it stays open for review until someone else signs it off. Use it only
+          for an emergency you can name in the ticket.
         </div>
       )}
       <ErrorNote error={error} />
@@ -225,7 +227,11 @@ function RequestItem({
       </dl>
       <div class="actions">
         {r.status === 'pending' && (
-          <button type="button" disabled={busy} onClick={() => act(() => api.post(path`/v1/requests/${r.id}/cancel`))}>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() => act(() => api.post(path`/v1/requests/${r.id}/cancel`))}
+          >
             Cancel request
           </button>
         )}
@@ -234,7 +240,9 @@ function RequestItem({
             <button
               type="button"
               onClick={() =>
-                act(() => openConsole(() => api.post<ConsoleResponse>(path`/v1/requests/${r.id}/console`, {})))
+                act(() =>
+                  openConsole(() => api.post<ConsoleResponse>(path`/v1/requests/${r.id}/console`, {})),
+                )
               }
             >
               Open console
@@ -243,7 +251,9 @@ function RequestItem({
               type="button"
               disabled={busy}
               onClick={() =>
-                act(async () => setKeys(await api.post<VendResponse>(path`/v1/requests/${r.id}/credentials`, {})))
+                act(async () =>
+                  setKeys(await api.post<VendResponse>(path`/v1/requests/${r.id}/credentials`, {})),
+                )
               }
             >
               Get keys
@@ -260,7 +270,11 @@ function RequestItem({
 export function RequestsPage({ api, params }: PageProps) {
   const now = useNow(5_000);
   const ents = useLoad(() => api.get<{ entitlements: Entitlement[] }>('/v1/entitlements'), []);
-  const mine = useLoad(() => api.get<{ requests: AccessRequest[] }>('/v1/requests', { mine: 'true' }), [], REQUESTS_POLL_MS);
+  const mine = useLoad(
+    () => api.get<{ requests: AccessRequest[] }>('/v1/requests', { mine: 'true' }),
+    [],
+    REQUESTS_POLL_MS,
+  );
   const [notice, setNotice] = useState('');
   const list = [...(mine.data?.requests ?? [])].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   return (

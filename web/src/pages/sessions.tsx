@@ -19,7 +19,15 @@ const roleOf = (s: LiveSession): string => s.roleArn ?? s.role ?? s.assumedRoleA
 const issuedOf = (s: LiveSession): string | undefined => s.issuedAt ?? s.issued;
 const expiresOf = (s: LiveSession): string | undefined => s.expiresAt ?? s.expiration ?? s.expiry;
 
-function SessionRow({ s, api, changed }: { s: LiveSession; api: PageProps['api']; changed: (m: string) => void }) {
+function SessionRow({
+  s,
+  api,
+  changed,
+}: {
+  s: LiveSession;
+  api: PageProps['api'];
+  changed: (m: string) => void;
+}) {
   const [asking, setAsking] = useState(false);
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
@@ -78,7 +86,12 @@ function SessionRow({ s, api, changed }: { s: LiveSession; api: PageProps['api']
             </button>
           </form>
         ) : (
-          <button type="button" class="danger" aria-label={`Revoke session ${s.auditId}`} onClick={() => setAsking(true)}>
+          <button
+            type="button"
+            class="danger"
+            aria-label={`Revoke session ${s.auditId}`}
+            onClick={() => setAsking(true)}
+          >
             Revoke
           </button>
         )}
@@ -94,7 +107,10 @@ export function SessionsPage({ api }: PageProps) {
     async () => {
       if (scope === 'all') {
         try {
-          return { ...(await api.get<{ sessions: LiveSession[] }>('/v1/sessions', { all: 'true' })), all: true };
+          return {
+            ...(await api.get<{ sessions: LiveSession[] }>('/v1/sessions', { all: 'true' })),
+            all: true,
+          };
         } catch (e) {
           if (!(e instanceof ApiError && e.status === 403)) throw e;
           setScope('mine');
