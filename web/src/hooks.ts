@@ -22,13 +22,18 @@ export function useLoad<T>(fetcher: () => Promise<T>, deps: unknown[], pollMs?: 
   const latest = useRef(fetcher);
   latest.current = fetcher;
   const alive = useRef(true);
+  // Only the latest load may set the state: an answer to an older query (other filters, an earlier
+  // poll) that arrives late is dropped.
+  const generation = useRef(0);
   const reload = useCallback(async () => {
+    const mine = ++generation.current;
+    const current = () => alive.current && mine === generation.current;
     try {
       const data = await latest.current();
-      if (alive.current) setState({ data, loading: false });
+      if (current()) setState({ data, loading: false });
     } catch (error) {
       if (error instanceof SignedOutError) return;
-      if (alive.current) setState((s) => ({ data: s.data, error, loading: false }));
+      if (current()) setState((s) => ({ data: s.data, error, loading: false }));
     }
   }, []);
   useEffect(() => {

@@ -83,7 +83,9 @@ const FILE_NAME = /^\/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * const web = createWebApp({ dir: 'dist/web', issuer: 'http://127.0.0.1:4566/oidc' });
  * await web('GET', '/') // { status: 200, headers: { 'content-type': 'text/html; …', … }, body }
  */
-export function createWebApp(opts: WebAppOptions): (method: string, path: string) => Promise<GatewayResponse | undefined> {
+export function createWebApp(
+  opts: WebAppOptions,
+): (method: string, path: string) => Promise<GatewayResponse | undefined> {
   const issuerOrigin = new URL(opts.issuer).origin;
   const security = webSecurityHeaders(issuerOrigin);
   const config = Buffer.from(

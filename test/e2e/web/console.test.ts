@@ -306,7 +306,7 @@ describe('the web console in Chromium', () => {
 
     await request.getByRole('button', { name: 'Get keys' }).click();
     const panel = alice.page.getByRole('region', { name: 'Keys for prod-admin' });
-    await expect(panel.getByText(/assumed-role\/BreakGlassAdmin\//).count()).resolves.toBe(1);
+    await panel.getByText(/assumed-role\/BreakGlassAdmin\//).waitFor();
     await checkA11y(alice, 'requests-approved');
     await goTo(alice, 'My access');
   }, 90_000);
@@ -382,8 +382,13 @@ describe('the web console in Chromium', () => {
     await goTo(erin, 'Audit');
     await erin.page.getByLabel('Decision').selectOption('break-glass');
     await erin.page.getByRole('button', { name: 'Search' }).click();
-    const row = erin.page.getByRole('row').filter({ hasText: 'dave@example.com' });
-    await row.filter({ hasText: 'INC-42' }).filter({ hasText: 'prod-admin' }).waitFor();
+    const row = erin.page
+      .getByRole('row')
+      .filter({ hasText: 'dave@example.com' })
+      .filter({ hasText: 'INC-42' });
+    await row.filter({ hasText: 'break-glass' }).filter({ hasText: 'prod-admin' }).waitFor();
+    await expect.poll(() => erin.page.locator('tbody tr').count()).toBe(1);
+    await row.filter({ hasText: 'break-glass' }).waitFor();
     await erin.page.getByText(/^Sealed up to: /).waitFor();
     await checkA11y(erin, 'audit');
     await shot(erin, 'audit');
