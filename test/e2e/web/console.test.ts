@@ -219,7 +219,7 @@ describe('the web console in Chromium', () => {
     const card = article(alice, 'prod-readonly');
     await card.getByRole('button', { name: 'Get keys' }).click();
     const panel = alice.page.getByRole('region', { name: 'Keys for prod-readonly' });
-    const exports = await panel.locator('pre').first().innerText();
+    const exports = (await panel.locator('pre').first().textContent()) ?? '';
     const secret = /AWS_SECRET_ACCESS_KEY='([^']+)'/.exec(exports)?.[1];
     const sessionToken = /AWS_SESSION_TOKEN='([^']+)'/.exec(exports)?.[1];
     const keyId = /AWS_ACCESS_KEY_ID='([^']+)'/.exec(exports)?.[1];
