@@ -136,8 +136,13 @@ export function operationOf(method: string, pathTemplate: string): Operation {
 export const validatedResponses = new Map<string, Set<number>>();
 
 function errorsOf(fn: ValidateFunction): string {
-  // instancePath + message only: never the offending value.
-  return (fn.errors ?? []).map((e) => `  body${e.instancePath} ${e.message ?? ''}`).join('\n');
+  // The path, the rule and a field's name; never the offending value.
+  return (fn.errors ?? [])
+    .map((e) => {
+      const field = (e.params as { additionalProperty?: string }).additionalProperty;
+      return `  body${e.instancePath} ${e.message ?? ''}${field ? `: "${field}"` : ''}`;
+    })
+    .join('\n');
 }
 
 /**
