@@ -5,10 +5,11 @@
  * Why a table of its own: the head is the sealer's memory of how far it has sealed. Kept in the
  * audit table, it would be deleted (or restored to an earlier point in time) together with the tail
  * it is meant to protect, and the next sealer run would seal the cut as empty intervals. Here it
- * moves only forward: every write is conditional on the stored head ending earlier, and the first
- * `trailStart` is kept with `if_not_exists`.
+ * moves only forward: every write is a put conditional on the stored head ending earlier and
+ * naming the same `trailStart` (so the start, once written, never changes; and the sealer's role
+ * needs no UpdateItem anywhere).
  */
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../dynamodb/keys';
 import { DigestStoreUnavailableError } from './dynamo-digest-store';
 import type { SealHead, SealHeadStore } from './ports';
@@ -42,19 +43,12 @@ export class DynamoSealHeadStore implements SealHeadStore {
   async advance(head: SealHead): Promise<void> {
     try {
       await this.client.send(
-        new UpdateCommand({
+        new PutCommand({
           TableName: this.tableName,
-          Key: keys.auditSealHead(),
-          UpdateExpression:
-            'SET trailStart = if_not_exists(trailStart, :t), intervalStart = :s, intervalEnd = :e, digestHash = :h, updatedAt = :u',
-          ConditionExpression: 'attribute_not_exists(pk) OR intervalEnd < :e',
-          ExpressionAttributeValues: {
-            ':t': head.trailStart,
-            ':s': head.intervalStart,
-            ':e': head.intervalEnd,
-            ':h': head.digestHash,
-            ':u': head.updatedAt,
-          },
+          Item: { ...keys.auditSealHead(), ...head },
+          // Forward only, and the trail's start never changes once written.
+          ConditionExpression: 'attribute_not_exists(pk) OR (intervalEnd < :e AND trailStart = :t)',
+          ExpressionAttributeValues: { ':e': head.intervalEnd, ':t': head.trailStart },
         }),
       );
     } catch (e) {

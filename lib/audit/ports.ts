@@ -90,8 +90,8 @@ export interface SealHead {
 export interface SealHeadStore {
   read(): Promise<SealHead | undefined>;
   /**
-   * Records `head` unless the stored head already reaches `head.intervalEnd` or further; the first
-   * `trailStart` written is kept for good.
+   * Records `head` unless the stored head already reaches `head.intervalEnd` or further, or names
+   * another `trailStart` (the first one written is kept for good).
    */
   advance(head: SealHead): Promise<void>;
 }

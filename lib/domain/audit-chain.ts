@@ -247,7 +247,7 @@ export function missingDigests(
     let start = new Date(gapStart);
     for (let named = 0; start.toISOString() < gapEnd; named++) {
       const next = intervalEndAfter(start, seconds);
-      const stop = next.toISOString() < gapEnd ? next.toISOString() : gapEnd;
+      const stop = earlierOf(next.toISOString(), gapEnd);
       if (named === MISSING_NAMED_PER_GAP) {
         const more = Math.ceil((Date.parse(gapEnd) - start.getTime()) / (seconds * 1000));
         findings.push({
@@ -268,7 +268,7 @@ export function missingDigests(
   const sorted = [...digests].sort((a, b) => compare(a.intervalStart, b.intervalStart));
   for (const d of sorted) {
     if (cursor >= end) break;
-    if (d.intervalStart > cursor) gap(cursor, d.intervalStart < end ? d.intervalStart : end);
+    if (d.intervalStart > cursor) gap(cursor, earlierOf(d.intervalStart, end));
     if (d.intervalEnd > cursor) cursor = d.intervalEnd;
   }
   if (cursor < end) gap(cursor, end);
@@ -394,6 +394,12 @@ export function checkChain(digests: readonly AuditDigest[], before?: AuditDigest
     previous = d;
   }
   return findings;
+}
+
+/** The earlier of two ISO 8601 UTC times (as strings, which sort as times). */
+function earlierOf(a: string, b: string): string {
+  if (a < b) return a;
+  return b;
 }
 
 function compare(a: string, b: string): number {

@@ -62,7 +62,7 @@ export class MemoryDigests implements DigestStore {
   }
 }
 
-/** The sealer head as the DynamoDB adapter keeps it: forward only, the first trailStart kept. */
+/** The sealer head as the DynamoDB adapter keeps it: forward only, its trailStart never changed. */
 export class MemoryHead implements SealHeadStore {
   head: SealHead | undefined;
 
@@ -70,7 +70,8 @@ export class MemoryHead implements SealHeadStore {
     return this.head ? { ...this.head } : undefined;
   }
   async advance(next: SealHead) {
-    if (this.head && this.head.intervalEnd >= next.intervalEnd) return;
-    this.head = { ...next, trailStart: this.head?.trailStart ?? next.trailStart };
+    if (this.head && (this.head.intervalEnd >= next.intervalEnd || this.head.trailStart !== next.trailStart))
+      return;
+    this.head = { ...next };
   }
 }
