@@ -203,44 +203,59 @@ export async function sealAuditTrail(
   // The table may be ahead of the head (a run died between its put and moving the head): catch up.
   if (previous && (!mark || previous.intervalEnd > mark.intervalEnd)) await advance(previous);
 
-  while (result.sealed.length + result.alreadySealed < max) {
-    const end = intervalEndAfter(start, L);
-    if (end.getTime() > closedEnd.getTime()) break;
-    const items = await deps.records.itemsBetween(start.toISOString(), end.toISOString());
-    const body = buildDigestBody({
-      intervalStart: start,
-      intervalEnd: end,
-      records: items,
-      previous,
-      sealedAt: deps.now(),
-      keyId: deps.signer.keyId,
-    });
-    const signature = await deps.signer.sign(digestBytes(body));
-    const digest: AuditDigest = {
-      ...body,
-      digestHash: digestHash(body),
-      signature: Buffer.from(signature).toString('base64'),
-    };
-    if ((await deps.digests.put(digest)) === 'written') {
-      previous = digest;
-      result.sealed.push({
-        intervalStart: digest.intervalStart,
-        intervalEnd: digest.intervalEnd,
-        recordCount: digest.recordCount,
-        digestHash: digest.digestHash,
+  let unmarked = 0;
+  try {
+    while (result.sealed.length + result.alreadySealed < max) {
+      const end = intervalEndAfter(start, L);
+      if (end.getTime() > closedEnd.getTime()) break;
+      const items = await deps.records.itemsBetween(start.toISOString(), end.toISOString());
+      const body = buildDigestBody({
+        intervalStart: start,
+        intervalEnd: end,
+        records: items,
+        previous,
+        sealedAt: deps.now(),
+        keyId: deps.signer.keyId,
       });
-    } else {
-      const existing = await deps.digests.get(digest.intervalStart);
-      if (!existing) throw new SealConflictError(digest.intervalStart);
-      previous = existing;
-      result.alreadySealed += 1;
+      const signature = await deps.signer.sign(digestBytes(body));
+      const digest: AuditDigest = {
+        ...body,
+        digestHash: digestHash(body),
+        signature: Buffer.from(signature).toString('base64'),
+      };
+      if ((await deps.digests.put(digest)) === 'written') {
+        previous = digest;
+        result.sealed.push({
+          intervalStart: digest.intervalStart,
+          intervalEnd: digest.intervalEnd,
+          recordCount: digest.recordCount,
+          digestHash: digest.digestHash,
+        });
+      } else {
+        const existing = await deps.digests.get(digest.intervalStart);
+        if (!existing) throw new SealConflictError(digest.intervalStart);
+        previous = existing;
+        result.alreadySealed += 1;
+      }
+      // The head moves every few digests and at the end of the run, not after each: a run that dies
+      // in between leaves it a little behind the table, which the next run catches up on (above).
+      unmarked += 1;
+      if (unmarked >= HEAD_EVERY) {
+        await advance(previous);
+        unmarked = 0;
+      }
+      start = new Date(previous.intervalEnd);
     }
-    await advance(previous);
-    start = new Date(previous.intervalEnd);
+  } finally {
+    // Whatever was sealed, even by a run that fails half way, moves the head.
+    if (previous && unmarked > 0) await advance(previous);
   }
   if (previous) result.sealedUpTo = previous.intervalEnd;
   return result;
 }
+
+/** How many digests a run writes between two moves of the sealer head. */
+const HEAD_EVERY = 20;
 
 /** A digest put lost a race, yet no digest is readable for that interval. */
 export class SealConflictError extends Error {
