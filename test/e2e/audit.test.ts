@@ -64,7 +64,15 @@ async function readAudit(user: string, params: Record<string, string>) {
   const res = await fetch(url, { headers: { authorization: `Bearer ${await stack.token(user)}` } });
   const text = await res.text();
   canary.text(`GET /v1/audit ${url.search}`, text);
-  return { res, body: JSON.parse(text) as { records?: AuditItem[]; cursor?: string; code?: string } };
+  return {
+    res,
+    body: JSON.parse(text) as {
+      records?: AuditItem[];
+      cursor?: string;
+      code?: string;
+      sealedThrough?: string | null;
+    },
+  };
 }
 
 /** Every page of a query, following the cursor. */
@@ -267,6 +275,13 @@ describe('sealing and verification', () => {
     expect(report.findings).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.records).toBe(stored);
+  });
+
+  it('GET /v1/audit says up to when the trail is sealed (the end of the latest digest)', async () => {
+    const { res, body } = await readAudit('erin', { since: run.start, limit: '1' });
+
+    expect(res.status).toBe(200);
+    expect(body.sealedThrough).toBe(sealedUpTo.toISOString());
   });
 
   it('reports an edited, a deleted and an inserted record, and a removed digest, each by id', async () => {
