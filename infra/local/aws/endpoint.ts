@@ -2,6 +2,7 @@
  * The local AWS endpoint (CONTRACT §2): one HTTP server that real clients reach through
  * `AWS_ENDPOINT_URL`. Routing, in order:
  *  1. `X-Amz-Target: DynamoDB_20120810.*` → dynalite, after SigV4 (`dynamodb`);
+ *     `X-Amz-Target: TrentService.*` → the local KMS (../kms), after SigV4 (`kms`);
  *  2. a mount prefix (`/oidc`, `/slack`, …) → that mount's handler;
  *  3. `POST /_local/iam/simulate`, `GET /_local/iam/roles`, `GET /_local/health` → local-only
  *     endpoints;
@@ -17,6 +18,8 @@ import type { Policy } from '../../../lib/iam/types';
 import type { IamStore } from '../iam/store';
 import { UnknownPrincipalError } from '../iam/store';
 import { createIamHandler, isIamRequest } from '../iam-api/handler';
+import { createKmsHandler, isKmsRequest } from '../kms/handler';
+import { LocalKms } from '../kms/keyring';
 import { endpointVerifier } from '../sigv4/verify';
 import { createStsHandler } from '../sts/handler';
 import type { RawRequest, RawResponse } from '../types';
@@ -35,6 +38,8 @@ export interface AwsEndpointOptions {
   now?: () => Date;
   /** The region every signature must be scoped to (default `us-east-1`, the stack's region). */
   region?: string;
+  /** The local KMS keyring; default an empty one in memory (us-east-1). */
+  kms?: LocalKms;
 }
 
 export interface AwsEndpoint {
@@ -148,12 +153,17 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions): Promise<AwsEnd
   });
   const sts = createStsHandler(opts.store, { now: clock, verify });
   const iam = createIamHandler(opts.store, { now: clock });
+  const kms = createKmsHandler(opts.kms ?? (await LocalKms.open({ region: 'us-east-1' })), opts.store, {
+    now: clock,
+    verify,
+  });
   const dynamo = await startDynamo(opts.dataDir, verify);
   const mounts = Object.entries(opts.mounts ?? {}).sort((a, b) => b[0].length - a[0].length);
 
   const route = async (raw: RawRequest): Promise<RawResponse> => {
     const now = clock();
     if ((raw.headers['x-amz-target'] ?? '').startsWith('DynamoDB_')) return dynamo.handle(raw, now);
+    if (isKmsRequest(raw)) return kms(raw);
     for (const [prefix, handler] of mounts) {
       const p = prefix.replace(/\/$/, '');
       if (raw.path === p || raw.path.startsWith(`${p}/`)) return handler(raw);
