@@ -9,6 +9,11 @@
  * - `timeout`: the SDK's `TimeoutError` after a delay (what @smithy/node-http-handler throws when the
  *   socket times out; a real hang would cost the client's 2-3 s request timeout per attempt), and for
  *   Slack a real hang longer than the notifier's per-attempt timeout.
+ *
+ * These faults are thrown at the `initialize` step, IN FRONT of the SDK's retry layer: the client
+ * never retries them, so they test vend's own handling of a failed call. Faults behind the retry
+ * layer (the SDK retrying a throttled DynamoDB call) are answered over the wire by the local AWS
+ * endpoint instead: infra/local/aws/faults.ts, used by dynamo-retry.test.ts and campaign.test.ts.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { STSClient } from '@aws-sdk/client-sts';

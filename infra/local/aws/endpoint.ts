@@ -15,6 +15,7 @@ import { UnknownPrincipalError } from '../iam/store';
 import { createStsHandler } from '../sts/handler';
 import type { RawRequest, RawResponse } from '../types';
 import { startDynamo } from './dynamodb';
+import { createDynamoFaults, registerDynamoFaults } from './faults';
 
 export type Mount = (req: RawRequest) => Promise<RawResponse>;
 
@@ -137,10 +138,13 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions): Promise<AwsEnd
   const sts = createStsHandler(opts.store, { now: clock });
   const dynamo = await startDynamo(opts.store, opts.dataDir);
   const mounts = Object.entries(opts.mounts ?? {}).sort((a, b) => b[0].length - a[0].length);
+  // Test hook (./faults.ts): DynamoDB errors answered over the wire, behind the client's retries.
+  const dynamoFaults = createDynamoFaults();
 
   const route = async (raw: RawRequest): Promise<RawResponse> => {
     const now = clock();
-    if ((raw.headers['x-amz-target'] ?? '').startsWith('DynamoDB_')) return dynamo.handle(raw, now);
+    if ((raw.headers['x-amz-target'] ?? '').startsWith('DynamoDB_'))
+      return dynamoFaults.answer(raw, now) ?? dynamo.handle(raw, now);
     for (const [prefix, handler] of mounts) {
       const p = prefix.replace(/\/$/, '');
       if (raw.path === p || raw.path.startsWith(`${p}/`)) return handler(raw);
@@ -215,12 +219,14 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions): Promise<AwsEnd
     },
   };
   outages.set(url, outage);
+  registerDynamoFaults(url, dynamoFaults);
   return {
     url,
     port,
     dynamo: outage,
     close: async () => {
       outages.delete(url);
+      registerDynamoFaults(url, undefined);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dynamo.close();
