@@ -13,6 +13,10 @@
  *   `audit_unavailable`, no STS call, nothing recorded; on the issued write, 503 `audit_unavailable`,
  *   no credentials, the intent only, and the session STS issued (the emulator's own record) is an
  *   orphan `vend audit orphans` lists.
+ * - An answer lost after the service acted (a socket timeout behind the retry layer,
+ *   ./inject.ts `failBehindRetries`): an audit put that landed is retried, the retry finds the
+ *   record already there, and the vend succeeds with one record (not a 409); an AssumeRole answer
+ *   lost on every attempt ends in 503, and every session STS issued meanwhile is listed as an orphan.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoFaultCode, dynamoFaultsFor } from '../../infra/local/aws/faults';
@@ -22,9 +26,10 @@ import { listOrphans } from '../../lib/usecases/audit-trail';
 import { scanTable } from '../support/audit-table';
 import { leaks } from '../support/leaks/scanner';
 import { withStack } from '../support/stack';
-import { attr } from './inject';
+import { attr, calls, failBehindRetries } from './inject';
 
-const stack = withStack();
+// A short STS deadline (as in the fault matrix) so a failing STS costs ~0.6 s, not 5.
+const stack = withStack({ handlerEnv: { VEND_STS_DEADLINE_MS: '600', VEND_STS_BASE_DELAY_MS: '10' } });
 let dynamodb: typeof import('../../lib/clients').dynamodb;
 let documents: typeof import('../../lib/clients').dynamoDocuments;
 let sts: typeof import('../../lib/clients').sts;
@@ -217,6 +222,62 @@ describe('throttling that never clears: vend fails closed after the SDK gives up
     const trail = await trailOf(out.requestId);
     expect(trail.map((r) => [r.decision, r.auditId])).toEqual([['intent', auditId]]);
     // …so the orphan listing names it, for CloudTrail reconciliation.
+    const orphans = await listOrphans(
+      { records: new DynamoAuditStore(documents, AUDIT), now: () => new Date() },
+      { since: new Date(Date.now() - 600_000), settleSeconds: 0 },
+    );
+    expect(orphans.map((o) => o.auditId)).toContain(auditId);
+  });
+});
+
+describe('an answer lost after the service acted', () => {
+  it.each(['intent', 'issued'] as const)(
+    '%s put landed, its answer lost: the SDK retry finds it written; 200 with one record each',
+    async (decision) => {
+      const fault = failBehindRetries(dynamodb, 'dynamodb', calls.auditWrite(decision), 'response lost', 1);
+      let out!: Awaited<ReturnType<typeof vend>>;
+      const seen = await observed(`${decision} write`, async () => {
+        out = await vend();
+      });
+      fault.clear();
+
+      // The put's retry failed its condition (the first attempt had written the record)…
+      expect(fault.hits).toBe(1);
+      expect(seen).toContainEqual(
+        expect.objectContaining({ attempts: 2, error: 'ConditionalCheckFailedException' }),
+      );
+      // …and the store recognised its own record: the vend went on.
+      expect(out.res.status).toBe(200);
+      const trail = await trailOf(out.requestId);
+      expect(trail.map((r) => r.decision).sort()).toEqual(['intent', 'issued']);
+      expect(trail.find((r) => r.decision === 'issued')?.accessKeyId).toBe(out.json.credentials!.AccessKeyId);
+    },
+  );
+
+  it('every AssumeRole answer lost: 503 upstream_unavailable; each session STS issued is an orphan', async () => {
+    const sessions = issuedSessionsOf(stack.stack.store);
+    const before = sessions.list().length;
+    const fault = failBehindRetries(
+      sts,
+      'sts',
+      (i) => i.command === 'AssumeRoleCommand',
+      'response lost',
+      1000,
+    );
+    const out = await vend();
+    fault.clear();
+
+    expect(out.res.status).toBe(503);
+    expect(out.json.code).toBe('upstream_unavailable');
+    expect(out.json.credentials).toBeUndefined();
+    const minted = sessions.list().slice(before);
+    expect(minted.length).toBe(fault.hits);
+    expect(minted.length).toBeGreaterThan(0);
+    const auditId = minted[0]!.sessionTags['vend:audit-id'];
+    expect(new Set(minted.map((s) => s.sessionTags['vend:audit-id']))).toEqual(new Set([auditId]));
+    const trail = await trailOf(out.requestId);
+    expect(trail.map((r) => r.decision).sort()).toEqual(['denied', 'intent']);
+    // The denial does not prove STS issued nothing, so the reconciliation lists the intent.
     const orphans = await listOrphans(
       { records: new DynamoAuditStore(documents, AUDIT), now: () => new Date() },
       { since: new Date(Date.now() - 600_000), settleSeconds: 0 },
