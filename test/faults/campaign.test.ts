@@ -16,7 +16,7 @@
  *
  * Invariants (the campaign fails on any violation, and prints the trial count and the result):
  * 1. every answer is a 200 with credentials, or a refusal without credentials (503
- *    `upstream_unavailable` / `audit_unavailable`); never any other 5xx;
+ *    `upstream_unavailable` / `audit_unavailable`, or 429 `rate_limited`); never anything else;
  * 2. no credentials reached a caller without an `issued` record (same AccessKeyId and auditId);
  * 3. every session STS issued has vend's `intent` record (by its `vend:audit-id` tag), and either an
  *    `issued` record or a listing by the orphan reconciliation (`vend audit orphans`,
@@ -225,8 +225,10 @@ describe(`fault campaign: ${TRIALS} vends, seed ${SEED}`, () => {
 
       const violations: string[] = [];
       for (const o of outcomes) {
+        // 429 rate_limited: a per-caller limit refuses before STS, as fail-closed as a 503.
         const refusal =
-          o.status === 503 && (o.code === 'upstream_unavailable' || o.code === 'audit_unavailable');
+          (o.status === 503 && (o.code === 'upstream_unavailable' || o.code === 'audit_unavailable')) ||
+          (o.status === 429 && o.code === 'rate_limited');
         if (o.status === 200) {
           if (!o.accessKeyId) violations.push(`trial ${o.trial}: 200 without credentials`);
           else if (issuedByKey.get(o.accessKeyId) !== o.auditId)
