@@ -10,6 +10,7 @@
  * output) must add no finding at all: the legitimate places stay legitimate.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { writeSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -175,6 +176,18 @@ describe('planted leaks are each caught', () => {
   it('a log line on stdout carrying an ExternalId (Powertools-style JSON)', async () => {
     plant(sts, (next) => async (args) => {
       process.stdout.write(`${JSON.stringify({ level: 'DEBUG', input: args.input })}\n`);
+      return next(args);
+    });
+    const found = await caught(async () => expect((await vend()).status).toBe(200));
+    expect(found).toEqual(['ExternalId @ log line']);
+  });
+
+  it('a line written straight to file descriptor 2 (as a pino-style logger does)', async () => {
+    plant(sts, (next) => async (args) => {
+      writeSync(
+        2,
+        `${JSON.stringify({ level: 30, externalId: (args.input as { ExternalId?: string }).ExternalId })}\n`,
+      );
       return next(args);
     });
     const found = await caught(async () => expect((await vend()).status).toBe(200));

@@ -3,7 +3,8 @@
  * scanner (./scanner.ts) through the rules of ./judge.ts. Installed once per test file by
  * ./setup.ts, before any test code runs.
  *
- * 1. stdout/stderr writes (Powertools Logger, the stack's own output);
+ * 1. stdout/stderr writes (Powertools Logger, the stack's own output), through the streams or
+ *    straight to file descriptors 1 and 2 (`fs.write`/`fs.writeSync`, as pino-style loggers do);
  * 2. `console.*` (vitest routes the console of a worker around process.stdout, so it needs its own
  *    tap);
  * 3. every HTTP server in this process (`http.Server`): the local gateway, the local AWS endpoint
@@ -29,6 +30,7 @@ import type { LeakScanner } from './scanner';
 
 const require = createRequire(import.meta.url);
 const childProcess = require('node:child_process') as typeof import('node:child_process');
+const fs = require('node:fs') as typeof import('node:fs');
 
 /** Bytes kept per body or child stream; beyond it a stream is scanned in pieces (esbuild's protocol). */
 const BODY_CAP = 1 << 20;
@@ -80,6 +82,19 @@ const rawWrite = {
   err: process.stderr.write.bind(process.stderr),
 };
 function tapStreams(scanner: LeakScanner): void {
+  const fsApi = fs as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const name of ['write', 'writeSync'] as const) {
+    const original = fsApi[name]!;
+    fsApi[name] = (...args: unknown[]) => {
+      const [fd, data] = args;
+      if ((fd === 1 || fd === 2) && data !== undefined && data !== null) {
+        const text = typeof data === 'string' ? data : Buffer.from(data as Uint8Array).toString('utf8');
+        scanner.log(text);
+        emitOutput(text);
+      }
+      return original(...args);
+    };
+  }
   for (const stream of [process.stdout, process.stderr]) {
     const original = stream.write;
     stream.write = ((chunk: unknown, ...rest: unknown[]): boolean => {
