@@ -35,15 +35,34 @@ const fs = require('node:fs') as typeof import('node:fs');
 /** Bytes kept per body or child stream; beyond it a stream is scanned in pieces (esbuild's protocol). */
 const BODY_CAP = 1 << 20;
 
-/** Ports of HTTP servers listening in this process (their exchanges are seen by the server tap). */
-const localPorts = new Set<number>();
-
-/** Output lines as the process would show them (stdout/stderr chunks and console calls), for leakCanary. */
-type OutputListener = (text: string) => void;
-const outputListeners = new Set<OutputListener>();
+/**
+ * The taps' state, once per process (on globalThis: should vitest ever evaluate this module again in
+ * the same process, the taps already installed keep reading the same state).
+ */
+interface TapState {
+  installed: boolean;
+  /** Ports of HTTP servers listening in this process (their exchanges are seen by the server tap). */
+  localPorts: Set<number>;
+  outputListeners: Set<(text: string) => void>;
+  liveChildren: Set<() => void>;
+  childSeq: number;
+  config: { auditTable?: string };
+}
+const STATE = Symbol.for('vend.test.leakTaps');
+const holder = globalThis as unknown as Record<symbol, TapState | undefined>;
+holder[STATE] ??= {
+  installed: false,
+  localPorts: new Set(),
+  outputListeners: new Set(),
+  liveChildren: new Set(),
+  childSeq: 0,
+  config: {},
+};
+const state: TapState = holder[STATE];
+const { localPorts, outputListeners, liveChildren } = state;
 
 /** Subscribes to everything this process prints (stdout, stderr, console); returns the unsubscribe. */
-export function onOutput(listener: OutputListener): () => void {
+export function onOutput(listener: (text: string) => void): () => void {
   outputListeners.add(listener);
   return () => outputListeners.delete(listener);
 }
@@ -51,17 +70,13 @@ const emitOutput = (text: string) => {
   for (const l of outputListeners) l(text);
 };
 
-let installed = false;
-let childSeq = 0;
-const liveChildren = new Set<() => void>();
-
 /** The audit table of the stack running in this file (set by setup.ts once the environment is there). */
-export const tapConfig: { auditTable?: string } = {};
+export const tapConfig = state.config;
 
 /** Installs every tap once per process; feeds `scanner`. */
 export function installTaps(scanner: LeakScanner): void {
-  if (installed) return;
-  installed = true;
+  if (state.installed) return;
+  state.installed = true;
   tapStreams(scanner);
   tapConsole(scanner);
   tapHttpServers(scanner);
@@ -305,7 +320,7 @@ function pipeInherited(stdio: unknown): { stdio: unknown; inherited: [boolean, b
 
 /** `aws#3`, `node vend.js#4`, `python3#5`: the program (and an interpreter's script), never its arguments. */
 function childLabel(file: unknown, args?: unknown): string {
-  childSeq += 1;
+  state.childSeq += 1;
   const program = basename(String(file ?? 'child'));
   const list = Array.isArray(args) ? (args as unknown[]) : [];
   // ChildProcess.spawn's args start with argv0; the sync functions' do not.
@@ -314,7 +329,7 @@ function childLabel(file: unknown, args?: unknown): string {
     /^(node|python3?|tsx)$/.test(program) && typeof first === 'string' && !first.startsWith('-')
       ? ` ${basename(first)}`
       : '';
-  return `${program}${script}#${childSeq}`;
+  return `${program}${script}#${state.childSeq}`;
 }
 
 /** Judges a child's output: stdout may be a credentials or token answer, stderr is scanned whole. */
