@@ -33,7 +33,9 @@
  * 6. Records in the range that no digest covers and that should have been sealed by now are
  *    `unsealed` findings; newer ones are counted as pending.
  *
- * Orphans (`listOrphans`): intent records with no issued and no denied record of the same auditId.
+ * Orphans (`listOrphans`): intent records with no issued record of the same auditId and no denied
+ * record that proves STS issued nothing. A denial `upstream_unavailable` after an intent does not
+ * prove it: STS may have issued a session whose answer was lost (a timeout) before vend gave up.
  */
 
 import type { AuditReader, AuditSigner, DigestStore, SealHeadStore } from '../audit/ports';
@@ -431,7 +433,10 @@ function dedupe(findings: readonly AuditFinding[]): AuditFinding[] {
   });
 }
 
-/** An intent with no issued and no denied record: credentials may exist that vend never handed out. */
+/**
+ * An intent with no issued record and no denial that settles it: credentials may exist that vend
+ * never handed out.
+ */
 export interface OrphanedIntent {
   auditId: string;
   /** The intent record's id and time. */
@@ -462,7 +467,17 @@ export interface OrphanedIntent {
 }
 
 /**
- * Lists intents between two times that were never followed by an issued or denied record.
+ * A denial after an intent that leaves open whether STS issued: `upstream_unavailable` (STS
+ * failed, throttled or timed out; an attempt's answer may have been lost after STS issued). STS's
+ * own refusals (invalid_request, policy_too_large, duration_out_of_range) settle the intent.
+ */
+function mayHaveIssued(denial: AuditRecord): boolean {
+  return denial.reasonCode === 'upstream_unavailable';
+}
+
+/**
+ * Lists intents between two times that were never followed by an issued record or by a denial that
+ * proves STS issued nothing (see {@link mayHaveIssued}).
  *
  * @param options.settleSeconds intents younger than this are still in flight and left out (default 60)
  * @example
@@ -489,7 +504,8 @@ export async function listOrphans(
   for (const r of items) {
     if (r.decision !== 'intent' || r.time >= until || r.time >= settledBefore) continue;
     const related = byAudit.get(r.auditId) ?? [];
-    if (related.some((x) => x.decision === 'issued' || x.decision === 'denied')) continue;
+    if (related.some((x) => x.decision === 'issued' || (x.decision === 'denied' && !mayHaveIssued(x))))
+      continue;
     const accessKeyId = related.find((x) => typeof x.accessKeyId === 'string')?.accessKeyId;
     const account = r.roleArn?.split(':')[4];
     orphans.push({

@@ -24,6 +24,7 @@ import { endpointVerifier } from '../sigv4/verify';
 import { createStsHandler } from '../sts/handler';
 import type { RawRequest, RawResponse } from '../types';
 import { startDynamo } from './dynamodb';
+import { createDynamoFaults, registerDynamoFaults } from './faults';
 
 export type Mount = (req: RawRequest) => Promise<RawResponse>;
 
@@ -159,10 +160,13 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions): Promise<AwsEnd
   });
   const dynamo = await startDynamo(opts.dataDir, verify);
   const mounts = Object.entries(opts.mounts ?? {}).sort((a, b) => b[0].length - a[0].length);
+  // Test hook (./faults.ts): DynamoDB errors answered over the wire, behind the client's retries.
+  const dynamoFaults = createDynamoFaults();
 
   const route = async (raw: RawRequest): Promise<RawResponse> => {
     const now = clock();
-    if ((raw.headers['x-amz-target'] ?? '').startsWith('DynamoDB_')) return dynamo.handle(raw, now);
+    if ((raw.headers['x-amz-target'] ?? '').startsWith('DynamoDB_'))
+      return dynamoFaults.answer(raw, now) ?? dynamo.handle(raw, now);
     if (isKmsRequest(raw)) return kms(raw);
     for (const [prefix, handler] of mounts) {
       const p = prefix.replace(/\/$/, '');
@@ -239,12 +243,14 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions): Promise<AwsEnd
     },
   };
   outages.set(url, outage);
+  registerDynamoFaults(url, dynamoFaults);
   return {
     url,
     port,
     dynamo: outage,
     close: async () => {
       outages.delete(url);
+      registerDynamoFaults(url, undefined);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dynamo.close();
