@@ -13,12 +13,6 @@ import { useLoad } from '../hooks';
 
 export const SESSIONS_POLL_MS = 5_000;
 
-const callerOf = (s: LiveSession): string =>
-  typeof s.caller === 'string' ? s.caller : (s.caller?.label ?? s.caller?.id ?? '–');
-const roleOf = (s: LiveSession): string => s.roleArn ?? s.role ?? s.assumedRoleArn ?? '–';
-const issuedOf = (s: LiveSession): string | undefined => s.issuedAt ?? s.issued;
-const expiresOf = (s: LiveSession): string | undefined => s.expiresAt ?? s.expiration ?? s.expiry;
-
 function SessionRow({
   s,
   api,
@@ -51,18 +45,20 @@ function SessionRow({
       <td>
         <code>{s.auditId}</code>
       </td>
-      <td class="user-text">{callerOf(s)}</td>
-      <td>{s.entitlement ?? '–'}</td>
+      <td class="user-text" title={s.caller.id}>
+        {s.caller.label}
+      </td>
+      <td>{s.entitlement}</td>
       <td>
-        <code>{roleOf(s)}</code>
+        <code>{s.roleArn}</code>
       </td>
       <td>
-        <Time iso={issuedOf(s)} />
+        <Time iso={s.issuedAt} />
       </td>
       <td>
-        <Time iso={expiresOf(s)} />
+        <Time iso={s.expiresAt} />
       </td>
-      <td>{s.delivery ?? '–'}</td>
+      <td>{s.delivery}</td>
       <td>
         {s.revoked ? (
           <span class="badge badge-revoked">revoked</span>
