@@ -89,7 +89,7 @@ export function AuditPageView({ api, me, config }: PageProps) {
     setDraft({ ...draft, [k]: e.currentTarget.value });
   const search = (e: Event) => {
     e.preventDefault();
-    setApplied(draft);
+    setApplied({ ...draft });
     setCursors(['']);
   };
   const records = view.data?.records ?? [];
