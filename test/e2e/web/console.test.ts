@@ -12,6 +12,7 @@
  * - dave breaks glass after its warning; erin finds it in Audit (filters, paging, sealed-up-to) and
  *   in Reviews; bob signs the review off;
  * - mallory sees no entitlement and no approval;
+ * - when the access token's lifetime is over, the page drops it and asks to sign in again;
  * - axe-core finds no serious or critical violation on any page.
  * Screenshots of each page go to test-output/screenshots/; first-render timings to
  * test-output/web-timings.json (reported, never asserted: speed is not a test here).
@@ -82,8 +83,10 @@ afterAll(async () => {
 });
 
 /** Opens the console as `name`, signing in through the issuer's login form. */
-async function signIn(name: string): Promise<Person> {
+async function signIn(name: string, opts: { fakeClock?: boolean } = {}): Promise<Person> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // A clock the spec can move (it keeps running at the real pace until moved).
+  if (opts.fakeClock) await context.clock.install();
   const page = await context.newPage();
   const person: Person = { name, context, page, urls: [], dialogs: [], tokens: [], navigations: 0 };
   people.push(person);
@@ -433,6 +436,20 @@ describe('the web console in Chromium', () => {
       .getByText(/signed off by bob@example\.com/)
       .waitFor();
   }, 120_000);
+
+  it("signs out when the token's lifetime is over and offers to sign in again", async () => {
+    const carol2 = await signIn('carol', { fakeClock: true });
+    await goTo(carol2, 'Approvals');
+    const calls = carol2.urls.length;
+
+    await carol2.page.clock.fastForward('01:00:00');
+
+    await carol2.page.getByText('Your sign-in has expired. Sign in again.').waitFor();
+    await expect(carol2.page.getByRole('navigation', { name: 'Pages' }).count()).resolves.toBe(0);
+    expect(carol2.urls.slice(calls).filter((u) => u.includes('/v1/'))).toEqual([]);
+    await carol2.page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await stored(carol2)).not.toContain(carol2.tokens[0]!);
+  }, 60_000);
 
   it('axe-core finds no serious or critical violation on any page', () => {
     expect([...a11y.keys()].sort()).toEqual(
