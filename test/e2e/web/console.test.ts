@@ -8,7 +8,7 @@
  * - alice requests prod-admin, bob and carol approve from their own browsers, alice's page shows
  *   the approval without a reload and she uses the grant; her own request has no buttons for her,
  *   and the server refuses her vote anyway;
- * - a reason carrying markup is shown as text and runs nothing;
+ * - a reason carrying markup is shown as text and runs nothing; its requester cancels it;
  * - dave breaks glass after its warning; erin finds it in Audit (filters, paging, sealed-up-to) and
  *   in Reviews; bob signs the review off;
  * - mallory sees no entitlement and no approval;
@@ -341,6 +341,12 @@ describe('the web console in Chromium', () => {
       .getByText(hostile, { exact: true })
       .waitFor();
     expect(alice.dialogs).toEqual([]);
+
+    // Alice withdraws it; bob's list drops it on its next read.
+    const mine = article(alice, /^prod-admin/).filter({ hasText: 'XSS-1' });
+    await mine.getByRole('button', { name: 'Cancel request' }).click();
+    await mine.getByText('cancelled', { exact: true }).waitFor();
+    await expect.poll(() => item.count(), { timeout: 15_000 }).toBe(0);
   }, 60_000);
 
   it('mallory sees no entitlement and no approval, and the server shows her nothing either', async () => {
