@@ -3,10 +3,9 @@
  * (`npm run gen:api`, lib/api/), so the app and the API are described once. Type-only imports:
  * nothing of lib/ reaches the bundle.
  */
-import type { AuditPage as GeneratedAuditPage } from '../../lib/api/types';
-
 export type {
   AccessRequest,
+  AuditPage,
   AuditRecord,
   ConsoleResponse,
   Credentials,
@@ -17,12 +16,6 @@ export type {
   VendResponse,
   Vote,
 } from '../../lib/api/types';
-
-/**
- * `GET /v1/audit`, with `sealedThrough`: the end of the latest signed digest (`null` before the
- * first; docs/audit.md). Optional here so the page also reads a server that does not say.
- */
-export type AuditPage = GeneratedAuditPage & { sealedThrough?: string | null };
 
 /**
  * A refusal as the app shows it: an RFC 9457 problem, or what is known of an answer that was not
