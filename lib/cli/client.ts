@@ -7,8 +7,6 @@
  * {@link UnavailableError} naming VEND_URL. Nothing secret is put in an error.
  */
 import { createHash } from 'node:crypto';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { ApiResponseError, AuthError, networkReason, type Problem, UnavailableError } from './errors';
 import type { AccessRequest, AuditEntry, ListedEntitlement, VendBody, VendResponse } from './types';
@@ -192,6 +190,11 @@ export class VendClient {
       sendHeaders = { ...headers, authorization: `Bearer ${auth.token}` };
     } else {
       const credentials = await this.resolveCredentials(auth);
+      // Loaded when a request is signed: a cached credential-process answer never signs.
+      const [{ SignatureV4 }, { Sha256 }] = await Promise.all([
+        import('@smithy/signature-v4'),
+        import('@aws-crypto/sha256-js'),
+      ]);
       const signer = new SignatureV4({
         service: 'execute-api',
         region: auth.region,
