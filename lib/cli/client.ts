@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { ApiResponseError, AuthError, networkReason, type Problem, UnavailableError } from './errors';
+import { type HttpAnswer, type HttpSend, httpSend } from './http';
 import type { AccessRequest, AuditEntry, ListedEntitlement, VendBody, VendResponse } from './types';
 
 /** How the client proves who it is. */
@@ -26,7 +27,8 @@ export interface VendClientOptions {
   /** The API base URL (VEND_URL). */
   baseUrl: string;
   auth: ClientAuth;
-  fetch?: typeof fetch;
+  /** The transport; default {@link httpSend} (node:http, not the global fetch: see lib/cli/http.ts). */
+  fetch?: HttpSend;
   /** Per-request timeout; default 30 s. */
   timeoutMs?: number;
   userAgent?: string;
@@ -50,11 +52,11 @@ export interface AuditQuery {
  */
 export class VendClient {
   private readonly base: URL;
-  private readonly doFetch: typeof fetch;
+  private readonly doFetch: HttpSend;
 
   constructor(private readonly opts: VendClientOptions) {
     this.base = new URL(opts.baseUrl.endsWith('/') ? opts.baseUrl : `${opts.baseUrl}/`);
-    this.doFetch = opts.fetch ?? fetch;
+    this.doFetch = opts.fetch ?? httpSend;
   }
 
   get mode(): 'service' | 'person' {
@@ -215,7 +217,7 @@ export class VendClient {
       });
       sendHeaders = signed.headers as Record<string, string>;
     }
-    let res: Response;
+    let res: HttpAnswer;
     try {
       res = await this.doFetch(url, {
         method,
