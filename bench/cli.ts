@@ -1,6 +1,7 @@
 /**
  * What the `vend` CLI costs per start (issue 14): the AWS CLI and SDKs run `credential_process` on
- * every new session, so the start of a fresh `node bin/vend.js` process is what people feel.
+ * every new session, so the start of a fresh `node bin/vend.js` process is what people feel. The
+ * vend API is the local stack in this process (the benchmark's, or one started here).
  *
  * Every figure is the median wall time, measured in this process from spawn to exit, of `runs`
  * fresh processes of the built bin (dist/cli/, rebuilt first if stale), interleaved round by round
@@ -78,17 +79,24 @@ function timed(argv: string[], env: Record<string, string>): Promise<number> {
 
 const median = (xs: readonly number[]): number => summarize(xs).p50;
 
-/** Measures the CLI against a local stack of its own (started and stopped here). */
+/**
+ * Measures the CLI against `opts.stack`, or a local stack of its own (started and stopped here).
+ * The handlers' SDK clients are made once per process (lib/clients.ts), so a process that already
+ * ran a stack must pass that one rather than start a second.
+ */
 export async function measureCli(opts: {
   runs: number;
+  stack?: Stack;
   onProgress?: (line: string) => void;
 }): Promise<CliResult> {
   const say = opts.onProgress ?? (() => undefined);
   await ensureCliBuilt(say);
   const dir = await mkdtemp(join(tmpdir(), 'vend-bench-cli-'));
-  let stack: Stack | undefined;
+  let own: Stack | undefined;
   try {
-    stack = await startStack({ apiPort: 0, awsPort: 0, memory: true, dataDir: join(dir, 'stack') });
+    if (!opts.stack)
+      own = await startStack({ apiPort: 0, awsPort: 0, memory: true, dataDir: join(dir, 'stack') });
+    const stack = opts.stack ?? own!;
     const base = Object.fromEntries(
       Object.entries(process.env).filter(
         (e): e is [string, string] => e[1] !== undefined && !AMBIENT.includes(e[0]),
@@ -154,7 +162,7 @@ export async function measureCli(opts: {
       command: `node bin/vend.js ${COMMAND.join(' ')}`,
     };
   } finally {
-    await stack?.stop();
+    await own?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

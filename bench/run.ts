@@ -21,8 +21,8 @@
  * 3. concurrency 1: vend and baseline interleaved A B B A …, N samples each;
  * 4. concurrency 8, 32 and 64: N samples of each, vend then baseline; throughput and CPU per op;
  * 5. the gateway's share of the overhead: client signing, IAM authorizer, a health round trip;
- * 6. stop the stack; build every function's bundle and time its import in fresh processes;
- * 7. the CLI: fresh `vend` processes against a stack of their own (bench/cli.ts);
+ * 6. the CLI: fresh `vend` processes against the same stack (bench/cli.ts);
+ * 7. stop the stack; build every function's bundle and time its import in fresh processes;
  * 8. compare with the targets, print, write the files.
  */
 import { execFileSync } from 'node:child_process';
@@ -462,10 +462,12 @@ function printTable(r: Results): void {
 async function benchmark(o: Options): Promise<void> {
   const load = loadavg();
   progress('starting the local stack (in memory)');
-  const measured = await withStack((stack) => measure(stack, o));
+  const [measured, cli] = await withStack(async (stack) => {
+    const m = await measure(stack, o);
+    return [m, await measureCli({ runs: o.cliRuns, stack, onProgress: progress })] as const;
+  });
   progress(`cold init: building each function and importing it in ${o.coldRuns} fresh processes`);
   const fns = await measureFunctions({ runs: o.coldRuns, onProgress: progress });
-  const cli = await measureCli({ runs: o.cliRuns, onProgress: progress });
   const results = buildResults(o, measured, fns, load, cli);
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
