@@ -21,7 +21,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCliBuilt } from '../infra/build-cli';
 import { REPO_ROOT, type Stack, startStack } from '../infra/local/stack';
@@ -47,6 +47,8 @@ export interface CliResult {
   /** Every run, in run order. */
   samplesMs: Record<'nodeFloor' | 'version' | 'cached' | 'cachedPerson' | 'firstCall', number[]>;
   command: string;
+  /** 1/5/15-minute load averages before and after: the figures are only as quiet as the machine. */
+  loadAverage: { start: number[]; end: number[] };
 }
 
 const BIN = join(REPO_ROOT, 'bin', 'vend.js');
@@ -91,6 +93,7 @@ export async function measureCli(opts: {
 }): Promise<CliResult> {
   const say = opts.onProgress ?? (() => undefined);
   await ensureCliBuilt(say);
+  const loadAtStart = loadavg().map((x) => round3(x));
   const dir = await mkdtemp(join(tmpdir(), 'vend-bench-cli-'));
   let own: Stack | undefined;
   try {
@@ -160,6 +163,7 @@ export async function measureCli(opts: {
         Object.entries(samples).map(([k, v]) => [k, v.map((x) => round3(x))]),
       ) as CliResult['samplesMs'],
       command: `node bin/vend.js ${COMMAND.join(' ')}`,
+      loadAverage: { start: loadAtStart, end: loadavg().map((x) => round3(x)) },
     };
   } finally {
     await own?.stop();
