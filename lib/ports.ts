@@ -3,6 +3,7 @@
  * (lib/dynamodb, lib/audit, lib/sts) and tests wire fakes. Nothing here does I/O.
  */
 import type { AuditRecord } from './domain/audit';
+import type { RateCounter } from './domain/rate-limit';
 import type { Entitlement } from './domain/types';
 
 /**
@@ -70,4 +71,25 @@ export interface IssuedCredentials {
  */
 export interface CredentialIssuer {
   assume(params: AssumeRoleParams): Promise<IssuedCredentials>;
+}
+
+/**
+ * Rate-limit counters (lib/domain/rate-limit.ts). Counting and checking are one atomic step, so two
+ * concurrent vends can never both take the last use of a window.
+ *
+ * @example
+ * if (!(await limits.take(counter))) throw rateLimitedError(counter, now);
+ */
+export interface RateLimitStore {
+  /**
+   * Counts one use in `counter.window` when the counter holds fewer than `counter.max`, and answers
+   * `true`; answers `false`, counting nothing, when it is full. Any failure to decide throws
+   * (a 503: the limiter fails closed, and nothing is vended without it).
+   */
+  take(counter: RateCounter): Promise<boolean>;
+  /**
+   * Gives back one use taken by {@link take} (a later limit of the same call refused it). Best effort:
+   * never below zero; a failure throws and the caller logs it (the use then stays counted).
+   */
+  release(counter: RateCounter): Promise<void>;
 }

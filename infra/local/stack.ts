@@ -1,6 +1,6 @@
 /**
  * The local stack (CONTRACT §2): the local AWS endpoint (STS + DynamoDB + IAM store) with the OIDC
- * issuer and the Slack sink mounted on it, the tables of serverless.yml, the AWS profile files, and
+ * issuer, the Slack sink and the federation endpoint (console sign-in) mounted on it, the tables of serverless.yml, the AWS profile files, and
  * the local API Gateway running the real handlers. `npm start` (./start.ts) and the integration
  * tests (test/support/stack.ts) both start it through {@link startStack}.
  *
@@ -9,8 +9,9 @@
  * 2. make the issuer (key under `<dataDir>/oidc`) and the Slack sink behind those mounts;
  * 3. mint base sessions for the profiles, write `<dataDir>/aws/{config,credentials}`;
  * 4. create serverless.yml's DynamoDB tables on the endpoint (kept across runs);
- * 5. start the gateway with the handler environment; write `<dataDir>/stack.json` (the URLs and the
- *    issuer; kept after stop so `vend dev token` can mint offline for the last issuer).
+ * 5. start the gateway with the handler environment and hand the handlers the stack's clock
+ *    (lib/clock.ts); write `<dataDir>/stack.json` (the URLs and the issuer; kept after stop so
+ *    `vend dev token` can mint offline for the last issuer).
  */
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -27,11 +28,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parse as parseYaml } from 'yaml';
 import { LocalAuditSigner } from '../../lib/audit/local-signer';
 import { buildAuditTrailDeps } from '../../lib/audit/trail-deps';
+import { useClock } from '../../lib/clock';
 import { loadAuditConfig } from '../../lib/config';
 import { DynamoSlackBindingStore } from '../../lib/dynamodb/binding-store';
 import { DynamoEntitlementStore } from '../../lib/dynamodb/entitlement-store';
 import { type AuditTrailDeps, type SealResult, sealAuditTrail } from '../../lib/usecases/audit-trail';
 import { PortInUseError as AwsPortInUseError, startAwsEndpoint } from './aws/endpoint';
+import { createFederation } from './federation/handler';
 import { PortInUseError as GatewayPortInUseError, startGateway } from './gateway/server';
 import { loadServerless } from './gateway/serverless';
 import { IamStore } from './iam/store';
@@ -133,6 +136,10 @@ export interface StackOptions {
   memory?: boolean;
   /** serverless.yml to serve; default the repository's. */
   serverlessFile?: string;
+  /**
+   * The stack's clock: the local STS, the OIDC issuer, the gateway's authorizers and (lib/clock.ts)
+   * the handlers all read it, so a spec can move time for the whole stack at once.
+   */
   now?: () => Date;
   /** Gateway access log (one line per request). */
   log?: (line: string) => void;
@@ -259,6 +266,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   // objects made once the endpoint listens.
   let oidc: OidcIssuer | undefined;
   const slack = createSlackSink({ now });
+  const federation = createFederation({ store, now });
   const notReady = {
     status: 503,
     headers: { 'content-type': 'application/json' },
@@ -273,6 +281,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     mounts: {
       '/oidc': async (req: RawRequest) => (oidc ? oidc.handler(req) : notReady),
       '/slack': (req: RawRequest) => slack.handler(req),
+      '/federation': federation.handler,
     },
   }).catch((error: unknown) => {
     if (error instanceof AwsPortInUseError)
@@ -354,6 +363,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     } finally {
       dynamo.destroy();
     }
+    // The handlers run in this process: they read the stack's clock, as everything else here does.
+    useClock(opts.now);
     const gateway = await startGateway({
       port: apiPort,
       serverlessFile,
@@ -435,12 +446,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       auditTrail,
       sealAudit: async (options = {}) => sealAuditTrail(await auditTrail(), options),
       stop: async () => {
+        useClock(undefined);
         auditDocuments?.destroy();
         await gateway.close();
         await aws.close();
       },
     };
   } catch (error) {
+    useClock(undefined);
     await aws.close().catch(() => undefined);
     throw error;
   }

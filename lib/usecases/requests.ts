@@ -5,7 +5,8 @@
  *
  * Create (`POST /v1/requests`, `/vend request`):
  * 1. Validate the body (400 before anything about the entitlement is revealed), read the entitlement.
- * 2. `newRequest` (403 outside the requester groups, 400 duration) → store it (conditional put).
+ * 2. `newRequest` (403 outside the requester groups, 400 duration); the per-person creation limit
+ *    (429, audited; lib/usecases/rate-limit.ts) → store it (conditional put).
  * 3. Audit `requested`; post the approval message to the approvers' channel and remember its ts.
  *
  * Break-glass (`breakGlass: true`, `/vend break-glass`):
@@ -62,6 +63,7 @@ import {
   NotFoundError,
   VendError,
 } from '../domain/errors';
+import type { RateLimitSettings } from '../domain/rate-limit';
 import {
   type AccessRequest,
   COMMENT_MAX_CHARS,
@@ -80,8 +82,9 @@ import type { Caller, Entitlement } from '../domain/types';
 import type { IdGenerator } from '../ids';
 import type { VendLog } from '../log';
 import type { MetricsSink } from '../metrics';
-import type { AuditSink, EntitlementStore } from '../ports';
+import type { AuditSink, EntitlementStore, RateLimitStore } from '../ports';
 import { approvalMessage, breakGlassBroadcast, requesterNotice } from '../slack/messages';
+import { limitRequestCreation } from './rate-limit';
 import {
   RequestConflictError,
   type RequestStore,
@@ -115,6 +118,9 @@ export interface RequestDeps {
   metrics?: MetricsSink;
   /** How many times a vote that lost only to the version is decided again (default 5). */
   voteRetries?: number;
+  /** Counters for the per-person limit on opening requests (docs/rate-limits.md); none when absent. */
+  limiter?: RateLimitStore;
+  rateLimits?: RateLimitSettings;
 }
 
 /** Who is acting and the HTTP facts for the audit trail. */
@@ -159,6 +165,12 @@ export function createRequest(
       entitlement,
       body,
       ...(deps.pendingTtlSeconds !== undefined ? { pendingTtlSeconds: deps.pendingTtlSeconds } : {}),
+    });
+    await limitRequestCreation(deps, {
+      caller,
+      request: ctx,
+      requestId: req.id,
+      entitlement: req.entitlement,
     });
     await deps.requests.create(req);
     await audit(deps, ctx, 'requested', req, caller);

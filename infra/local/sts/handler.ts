@@ -50,6 +50,7 @@ export function createStsHandler(
     const requestId = randomUUID();
     const params = parseQueryRequest(req);
     const action = params.get('Action') ?? '';
+    store.stsRequests.set(action, (store.stsRequests.get(action) ?? 0) + 1);
     const respond = (res: RawResponse, caller?: string, code?: string) => {
       opts.log?.({ action, ...(caller && { caller }), status: res.status, ...(code && { code }) });
       return res;
