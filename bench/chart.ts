@@ -222,7 +222,7 @@ export function functionsSvg(
       out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.8" points="${pts.join(' ')}"/>`);
       const end = soak.at(-1)!;
       out.push(
-        `<text x="${left + plotW - 200}" y="${top + (key === 'rssMB' ? 28 : 14)}" fill="${color}">${esc(
+        `<text x="${left + (key === 'rssMB' ? 260 : 0)}" y="${top - 10}" fill="${color}">${esc(
           `${label}: ${start[key].toFixed(1)} → ${end[key].toFixed(1)} MB`,
         )}</text>`,
       );

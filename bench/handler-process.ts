@@ -70,9 +70,11 @@ export interface HandlerFigures {
     start: { heapUsedMB: number; rssMB: number };
     end: { heapUsedMB: number; rssMB: number };
     heapBytesPerVend: number;
-    /** RSS growth per vend over the first and the second half of the soak (after GC; least squares). */
+    /** RSS growth per vend over the first and the second half of the soak (after GC; Theil–Sen). */
     rssBytesPerVendFirstHalf: number;
     rssBytesPerVendSecondHalf: number;
+    /** The highest RSS reading of each half: a process that levels off stops raising it. */
+    rssPeakMB: { firstHalf: number; secondHalf: number };
     checkpoints: { vends: number; heapUsedMB: number; rssMB: number }[];
   };
   gcExposed: boolean;
@@ -120,15 +122,38 @@ async function startEmulators(): Promise<{ child: ChildProcess; info: EmulatorIn
   return { child, info };
 }
 
-function settle(): void {
+/**
+ * Memory after a full GC. RSS after GC still moves by a few MB from one reading to the next (V8
+ * keeping or returning new-space pages, malloc arenas), so it is read three times a tick apart,
+ * each after its own GC, and the lowest reading kept: what the process cannot give back.
+ */
+async function settledMemory(): Promise<{ heapUsed: number; rss: number }> {
   const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  gc?.();
+  let best: { heapUsed: number; rss: number } | undefined;
+  for (let i = 0; i < 3; i += 1) {
+    gc?.();
+    gc?.();
+    await new Promise((r) => setImmediate(r));
+    const m = process.memoryUsage();
+    if (!best || m.rss < best.rss) best = { heapUsed: m.heapUsed, rss: m.rss };
+  }
+  return best!;
 }
 
-function memory() {
-  const m = process.memoryUsage();
-  return { heapUsed: m.heapUsed, rss: m.rss };
+/**
+ * Growth per vend: the Theil–Sen slope (median of the pairwise slopes) of a value over the
+ * checkpoints, in bytes per vend. One odd checkpoint cannot decide it, as it can a least-squares
+ * line or a difference of two readings.
+ */
+function slope(points: readonly { vends: number; value: number }[]): number {
+  const slopes: number[] = [];
+  for (let i = 0; i < points.length; i += 1) {
+    for (let j = i + 1; j < points.length; j += 1) {
+      const dx = points[j]!.vends - points[i]!.vends;
+      if (dx > 0) slopes.push((points[j]!.value - points[i]!.value) / dx);
+    }
+  }
+  return slopes.length === 0 ? 0 : Math.round(summarize(slopes).p50 * MB);
 }
 
 const mb = (bytes: number) => round3(bytes / MB);
@@ -211,8 +236,7 @@ async function main(): Promise<void> {
     const baselineStats = summarize(b.samples);
 
     progress(`handler: soak, ${o.soak} vends, heap and RSS after GC at 20 checkpoints`);
-    settle();
-    const start = memory();
+    const start = await settledMemory();
     const checkpoints: HandlerFigures['soak']['checkpoints'] = [
       { vends: 0, heapUsedMB: mb(start.heapUsed), rssMB: mb(start.rss) },
     ];
@@ -230,25 +254,16 @@ async function main(): Promise<void> {
       }
       soaked += 1;
       if (soaked % every === 0 || soaked === o.soak) {
-        settle();
-        const m = memory();
+        const m = await settledMemory();
         checkpoints.push({ vends: soaked, heapUsedMB: mb(m.heapUsed), rssMB: mb(m.rss) });
       }
     }
     const seconds = (performance.now() - t0) / 1000;
-    settle();
-    const end = memory();
-    // Growth per vend as the least-squares slope of RSS over the checkpoints of each half: one noisy
-    // checkpoint (the allocator returning or keeping a page) cannot decide it.
+    const end = await settledMemory();
     const half = Math.floor(checkpoints.length / 2);
-    const slope = (points: typeof checkpoints) => {
-      if (points.length < 2) return 0;
-      const mx = points.reduce((a, p) => a + p.vends, 0) / points.length;
-      const my = points.reduce((a, p) => a + p.rssMB, 0) / points.length;
-      const sxx = points.reduce((a, p) => a + (p.vends - mx) ** 2, 0);
-      const sxy = points.reduce((a, p) => a + (p.vends - mx) * (p.rssMB - my), 0);
-      return sxx === 0 ? 0 : Math.round((sxy / sxx) * MB);
-    };
+    const rss = (points: typeof checkpoints) =>
+      slope(points.map((p) => ({ vends: p.vends, value: p.rssMB })));
+    const peak = (points: typeof checkpoints) => Math.max(...points.map((p) => p.rssMB));
 
     const figures: HandlerFigures = {
       function: 'credentials',
@@ -272,8 +287,12 @@ async function main(): Promise<void> {
         start: { heapUsedMB: mb(start.heapUsed), rssMB: mb(start.rss) },
         end: { heapUsedMB: mb(end.heapUsed), rssMB: mb(end.rss) },
         heapBytesPerVend: soaked ? Math.round((end.heapUsed - start.heapUsed) / soaked) : 0,
-        rssBytesPerVendFirstHalf: slope(checkpoints.slice(0, half + 1)),
-        rssBytesPerVendSecondHalf: slope(checkpoints.slice(half)),
+        rssBytesPerVendFirstHalf: rss(checkpoints.slice(0, half + 1)),
+        rssBytesPerVendSecondHalf: rss(checkpoints.slice(half)),
+        rssPeakMB: {
+          firstHalf: peak(checkpoints.slice(0, half + 1)),
+          secondHalf: peak(checkpoints.slice(half)),
+        },
         checkpoints,
       },
       gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function',
