@@ -314,7 +314,7 @@ function buildResults(
     shareOfBaselineP50: round3(limiterStats.p50 / baseline.c1!.p50),
     note:
       "enforceRateLimits over the real counter store at concurrency 1: the caller's and the entitlement's " +
-      'conditional UpdateItem on the limits table, in sequence, as every vend runs them (they are also part of ' +
+      'conditional UpdateItem on the limits table, sent together, as every vend runs them (they are also part of ' +
       'the baseline). Against in-process dynalite; in AWS each is one single-digit-millisecond DynamoDB write.',
   };
   const coldInitMs = Object.fromEntries(
