@@ -6,7 +6,7 @@ import type { AuditRequestContext } from '../lib/domain/audit';
 import { callerFromEvent, callerId } from '../lib/domain/caller';
 import { UnauthenticatedError } from '../lib/domain/errors';
 import type { Caller } from '../lib/domain/types';
-import { type HttpApiEvent, jsonObjectBody, withHttp } from '../lib/http';
+import { type HttpApiEvent, jsonObjectBody, routeParams, withHttp } from '../lib/http';
 import { recordVendRefusal, vendCredentials } from '../lib/usecases/vend-credentials';
 import { vendDeps } from '../lib/wiring';
 
@@ -48,6 +48,7 @@ export const handler = withHttp(
   },
   {
     schema: body,
+    params: { 'POST /v1/service/credentials': routeParams({}), 'POST /v1/credentials': routeParams({}) },
     // Refusals by the chain itself (413, not JSON) are decisions too: audit them when the caller is known.
     onRefused: async (error, event) => {
       await recordVendRefusal(vendDeps())({ caller: callerFor(event), error, request: requestFacts(event) });

@@ -4,9 +4,10 @@
  * upstream on purpose: readiness of dependencies is what the other routes' 503s report.
  */
 
-import { withHttp } from '../lib/http';
+import { routeParams, withHttp } from '../lib/http';
 import pkg from '../package.json' with { type: 'json' };
 
 export const handler = withHttp(async () => ({ body: { status: 'ok', version: pkg.version } }), {
   route: 'GET /v1/health',
+  params: { 'GET /v1/health': routeParams({}) },
 });

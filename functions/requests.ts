@@ -8,7 +8,14 @@ import type { AuditRequestContext } from '../lib/domain/audit';
 import { callerFromEvent, callerId } from '../lib/domain/caller';
 import { NotFoundError, UnauthenticatedError } from '../lib/domain/errors';
 import type { Caller } from '../lib/domain/types';
-import { type HttpApiEvent, type HttpResult, jsonObjectBody, withHttp } from '../lib/http';
+import {
+  type HttpApiEvent,
+  type HttpResult,
+  jsonObjectBody,
+  param,
+  routeParams,
+  withHttp,
+} from '../lib/http';
 import {
   cancelPendingRequest,
   createRequest,
@@ -16,6 +23,8 @@ import {
   getRequest,
   listRequests,
   listReviews,
+  REQUEST_STATUSES,
+  REVIEW_STATUSES,
   signOffReview,
   vendForRequest,
 } from '../lib/usecases/requests';
@@ -23,6 +32,27 @@ import { requestDeps } from '../lib/wiring-requests';
 
 // Each body's rules live in the domain; the edge only insists on a JSON object (absent is `{}`).
 const body = jsonObjectBody();
+
+// Path ids and query parameters are checked by the chain before any store is read (lib/http/params.ts):
+// a malformed id is 404, a bad query parameter 400.
+const requestId = routeParams({ path: { id: param.id('request') } });
+const params = {
+  'POST /v1/requests': routeParams({}),
+  'GET /v1/requests': routeParams({
+    query: {
+      status: param.oneOf(REQUEST_STATUSES, 'a request status'),
+      mine: param.oneOf(['true', 'false', '1', '0'], 'true or false'),
+    },
+  }),
+  'GET /v1/requests/{id}': requestId,
+  'POST /v1/requests/{id}/approve': requestId,
+  'POST /v1/requests/{id}/deny': requestId,
+  'POST /v1/requests/{id}/credentials': requestId,
+  'POST /v1/requests/{id}/cancel': requestId,
+  'GET /v1/reviews': routeParams({ query: { status: param.oneOf(REVIEW_STATUSES, 'a review status') } }),
+  // A review's id is its break-glass request's id.
+  'POST /v1/reviews/{id}/sign-off': routeParams({ path: { id: param.id('review') } }),
+};
 
 function personFrom(event: HttpApiEvent): Caller {
   const caller = callerFromEvent(event);
@@ -88,5 +118,5 @@ export const handler = withHttp(
         throw new NotFoundError('no such route');
     }
   },
-  { schema: body },
+  { schema: body, params },
 );

@@ -7,7 +7,7 @@
  */
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { NotFoundError } from '../lib/domain/errors';
-import { type HttpApiEvent, withHttp } from '../lib/http';
+import { type HttpApiEvent, routeParams, withHttp } from '../lib/http';
 import { type SlackHttpRequest, slackCommand, slackInteraction } from '../lib/usecases/slack';
 import { slackDeps } from '../lib/wiring-requests';
 
@@ -35,14 +35,15 @@ const chain = withHttp(
     if (answer === undefined) throw new NotFoundError('no such route');
     return { statusCode: answer.status, ...(answer.body ? { body: answer.body } : {}) };
   },
-  // Slack bodies are small; 64 KiB is far above any command or button payload.
-  {},
+  // Slack bodies are small; 64 KiB is far above any command or button payload. Slack sends no
+  // query string and no path parameters: any is refused before the signature is even read.
+  { params: { 'POST /v1/slack/commands': routeParams({}), 'POST /v1/slack/interactions': routeParams({}) } },
 );
 
-export const handler = (
-  event: HttpApiEvent,
-  context: Context,
-): Promise<APIGatewayProxyStructuredResultV2> => {
-  raw.set(event, { body: event.body, isBase64Encoded: event.isBase64Encoded === true });
-  return chain(event, context);
-};
+export const handler = Object.assign(
+  (event: HttpApiEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+    raw.set(event, { body: event.body, isBase64Encoded: event.isBase64Encoded === true });
+    return chain(event, context);
+  },
+  { params: chain.params },
+);

@@ -27,3 +27,20 @@ export function ulid(time: Date = new Date(), random: (n: number) => Uint8Array 
 
 /** The id generator port: use cases take one so tests can make ids predictable. */
 export type IdGenerator = (time: Date) => string;
+
+/**
+ * The shape of every id vend makes (request ids, review ids, audit ids): a ULID as {@link ulid}
+ * writes it, 26 characters of its upper-case alphabet. A JSON Schema `pattern` (a string) so route
+ * schemas can use it as is; {@link isId} is the same rule as a predicate.
+ */
+export const ID_PATTERN = '^[0-9A-HJKMNP-TV-Z]{26}$';
+
+const ID_RE = new RegExp(ID_PATTERN);
+
+/**
+ * Could `value` be an id vend made? Cheap enough to call before every store read.
+ * @example `isId(ulid()) // true`, `isId('../..') // false`
+ */
+export function isId(value: unknown): value is string {
+  return typeof value === 'string' && value.length === 26 && ID_RE.test(value);
+}

@@ -1,6 +1,7 @@
 /**
  * Break-glass: an on-call engineer gets in at once, loudly. The request is approved at creation (no
- * votes), the grant is short (the entitlement's break-glass max, never more than one hour), a ticket
+ * votes), the grant is short (at most the entitlement's break-glass max, never more than one hour;
+ * a longer one asked for is refused like on every route, lib/domain/duration.ts), a ticket
  * is required so the emergency can be traced, a review item stays open until someone else signs it
  * off, and each person may break glass only a few times a day. Pure: time and ids are passed in.
  *
@@ -12,16 +13,16 @@
  */
 
 import { callerId } from './caller';
+import { resolveDuration } from './duration';
 import { mayBreakGlass } from './entitlement';
 import {
   ConflictError,
-  DurationOutOfRangeError,
   InvalidRequestError,
   NotEntitledError,
   RateLimitedError,
   SelfApprovalError,
 } from './errors';
-import { GRANT_PICKUP_SECONDS, MIN_DURATION_SECONDS, ROLE_CHAINING_MAX_SECONDS } from './limits';
+import { GRANT_PICKUP_SECONDS } from './limits';
 import type { AccessRequest } from './request';
 import { addSeconds, parseAccessRequestBody, requesterOf } from './request';
 import type { Caller, Entitlement } from './types';
@@ -40,13 +41,16 @@ export interface BreakGlassInput {
 
 /**
  * Open a break-glass request: approved on creation, `breakGlass: true`, no votes, grant
- * `now … now + min(requested, breakGlass.maxDurationSeconds, maxDurationSeconds, 3600)`. A request
- * above the cap is clamped rather than refused: in an emergency a shorter grant is better than an
- * error. Without `durationSeconds` the grant is the entitlement's default, capped the same way.
+ * `now … now + durationSeconds (+ the pickup allowance)`. The duration follows the one rule of
+ * lib/domain/duration.ts with the break-glass maximum as an extra cap: a whole number in
+ * [900, min(breakGlass.maxDurationSeconds, maxDurationSeconds, 3600)], else 400
+ * `duration_out_of_range`. It is refused, not shortened, so the person breaking glass learns at
+ * once what they got (issue 11: a 7200 s break-glass was accepted). Without `durationSeconds` the
+ * grant is the entitlement's default, capped the same way.
  *
  * @throws InvalidRequestError malformed body, blank reason, or no ticket
  * @throws NotEntitledError unknown entitlement, no break-glass gate, or the caller is not in its groups
- * @throws DurationOutOfRangeError durationSeconds below 900
+ * @throws DurationOutOfRangeError durationSeconds not a whole number within that range
  * @example
  * ```ts
  * breakGlassRequest({ id: '01J…', now, caller: dave, entitlement: prodAdmin,
@@ -70,14 +74,12 @@ export function breakGlassRequest(input: BreakGlassInput): AccessRequest {
   ) {
     throw new NotEntitledError(body.entitlement);
   }
-  const cap = Math.min(ent.breakGlass.maxDurationSeconds, ent.maxDurationSeconds, ROLE_CHAINING_MAX_SECONDS);
-  const requested = body.durationSeconds ?? ent.defaultDurationSeconds;
-  if (requested < MIN_DURATION_SECONDS) {
-    throw new DurationOutOfRangeError(
-      `durationSeconds must be at least ${MIN_DURATION_SECONDS} seconds (STS's minimum); break-glass grants are capped at ${cap}`,
-    );
-  }
-  const durationSeconds = Math.min(requested, cap);
+  const durationSeconds = resolveDuration({
+    requested: body.durationSeconds,
+    entitlement: ent,
+    capSeconds: ent.breakGlass.maxDurationSeconds,
+    capLabel: 'its break-glass maximum',
+  });
   const at = input.now.toISOString();
   return {
     id: input.id,

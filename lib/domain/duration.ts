@@ -1,21 +1,56 @@
 /**
- * How long vended credentials last. The allowed range is [900, min(entitlement max, 3600)]: 900 is
- * STS's floor, and 3600 is the role-chaining cap that applies to every AssumeRole vend makes (its
- * broker is a Lambda role session). Entitlements above 3600 are already refused at load
- * (`parseEntitlement`); the cap is applied here again so a hand-built Entitlement cannot slip past.
+ * How long vended credentials last: ONE rule for every route that takes a duration (vend, request,
+ * break-glass, vend inside a grant, Slack commands). The allowed range is
+ * [900, min(entitlement max, 3600)]: 900 is STS's floor, and 3600 is the role-chaining cap that
+ * applies to every AssumeRole vend makes (its broker is a Lambda role session). Entitlements above
+ * 3600 are already refused at load (`parseEntitlement`); the cap is applied here again so a
+ * hand-built Entitlement cannot slip past.
+ *
+ * Anything else a caller sends as a duration (7200, 899, 0, -1, 900.5, "900", null, 1e308) is
+ * refused with 400 `duration_out_of_range`, never clamped: a caller who asked for two hours must
+ * learn they did not get them. Two steps, because the body is read before the entitlement is:
+ * {@link parseRequestedDuration} when the body is parsed (a whole number in [900, 3600]), then
+ * {@link resolveDuration} against the entitlement (and any extra cap: the break-glass maximum).
+ * Only a vend inside an approved grant is shortened, to what the grant has left, and that is the
+ * grant's rule (lib/domain/request.ts `grantedDuration`), applied after this one.
  */
 
 import { DurationOutOfRangeError, InvalidRequestError } from './errors';
 import { MIN_DURATION_SECONDS, ROLE_CHAINING_MAX_SECONDS } from './limits';
 import type { Entitlement } from './types';
 
+/**
+ * A requested duration as it arrives in a body (any JSON value): absent is `undefined` (the
+ * entitlement's default applies); otherwise a whole number of seconds within [900, 3600], the range
+ * every entitlement's range lies in. The entitlement's own maximum is {@link resolveDuration}'s.
+ *
+ * @throws DurationOutOfRangeError a string ("900"), null, a boolean, a fraction, NaN, ±Infinity, or
+ *   a whole number outside [900, 3600]; the detail gives the range and never echoes a non-number
+ * @example
+ * ```ts
+ * parseRequestedDuration(undefined); // undefined
+ * parseRequestedDuration(900);       // 900
+ * parseRequestedDuration(7200);      // throws DurationOutOfRangeError (over the one-hour cap)
+ * parseRequestedDuration('900');     // throws DurationOutOfRangeError (a string, not a number)
+ * ```
+ */
+export function parseRequestedDuration(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  return checkRange(value, { min: MIN_DURATION_SECONDS, max: ROLE_CHAINING_MAX_SECONDS }, '');
+}
+
 /** Input of {@link resolveDuration}. */
 export interface DurationInput {
-  /** What the caller asked for, in seconds; absent means the entitlement's default. */
-  requested?: number;
+  /**
+   * What the caller asked for, in seconds; absent means the entitlement's default. Typed `unknown`
+   * on purpose: whatever a body carried is judged here, a string or a fraction included.
+   */
+  requested?: unknown;
   entitlement: Pick<Entitlement, 'id' | 'maxDurationSeconds' | 'defaultDurationSeconds'>;
   /** An extra cap, e.g. the duration granted by an approval or the break-glass maximum. */
   capSeconds?: number;
+  /** Says what the extra cap is when it is the one that binds, e.g. `its break-glass maximum`. */
+  capLabel?: string;
 }
 
 /**
@@ -40,23 +75,40 @@ export function allowedDurationRange(input: Omit<DurationInput, 'requested'>): {
  * resolveDuration({ entitlement: prodReadonly });                 // 3600 (the default)
  * resolveDuration({ requested: 900, entitlement: prodReadonly }); // 900
  * resolveDuration({ requested: 3601, entitlement: prodReadonly }); // throws DurationOutOfRangeError
+ * resolveDuration({ requested: 3600, entitlement: prodAdmin, capSeconds: 1800, capLabel: 'its break-glass maximum' });
+ * // throws DurationOutOfRangeError: 'durationSeconds must be between 900 and 1800 seconds for "prod-admin" (its break-glass maximum); got 3600'
  * ```
  */
 export function resolveDuration(input: DurationInput): number {
-  const { min, max } = allowedDurationRange(input);
-  const value = input.requested ?? Math.min(input.entitlement.defaultDurationSeconds, max);
-  const range = `between ${min} and ${max} seconds for "${input.entitlement.id}"`;
+  const range = allowedDurationRange(input);
+  const value =
+    input.requested === undefined
+      ? Math.min(input.entitlement.defaultDurationSeconds, range.max)
+      : input.requested;
+  const capped =
+    input.capLabel !== undefined && input.capSeconds !== undefined && range.max === input.capSeconds
+      ? ` (${input.capLabel})`
+      : '';
+  return checkRange(value, range, ` for "${input.entitlement.id}"${capped}`);
+}
+
+/** The one range check: a whole number in [min, max], or DurationOutOfRangeError saying the range. */
+function checkRange(value: unknown, range: { min: number; max: number }, forWhat: string): number {
+  const { min, max } = range;
+  const between = `between ${min} and ${max} seconds${forWhat}`;
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new DurationOutOfRangeError(`durationSeconds must be a whole number of seconds ${range}`);
+    throw new DurationOutOfRangeError(
+      `durationSeconds must be a whole number of seconds (a JSON number) ${between}`,
+    );
   }
   if (value < min || value > max) {
     const why =
       value > ROLE_CHAINING_MAX_SECONDS
         ? ' (vend assumes roles by role chaining, which STS caps at one hour)'
-        : value < min
-          ? ` (${min} is STS's minimum)`
+        : value < MIN_DURATION_SECONDS
+          ? ` (${MIN_DURATION_SECONDS} is STS's minimum)`
           : '';
-    throw new DurationOutOfRangeError(`durationSeconds must be ${range}; got ${value}${why}`);
+    throw new DurationOutOfRangeError(`durationSeconds must be ${between}; got ${value}${why}`);
   }
   return value;
 }

@@ -31,12 +31,11 @@
  */
 
 import { callerId, callerLabel } from './caller';
-import { resolveDuration } from './duration';
+import { parseRequestedDuration, resolveDuration } from './duration';
 import { mayRequest } from './entitlement';
 import {
   ApprovalRequiredError,
   ConflictError,
-  DurationOutOfRangeError,
   InvalidRequestError,
   NotEntitledError,
   NotFoundError,
@@ -140,11 +139,11 @@ const BODY_FIELDS = new Set(['entitlement', 'durationSeconds', 'reason', 'breakG
 /**
  * Validate a `POST /v1/requests` body (already JSON-parsed): `{ entitlement, durationSeconds?,
  * reason, breakGlass?, ticket? }` and nothing else. Whether the ticket is required (break-glass) and
- * whether the duration is in range are decided later, against the entitlement.
+ * whether the duration fits the entitlement's maximum are decided later, against the entitlement.
  *
- * @throws InvalidRequestError not an object; unknown field; malformed entitlement id; durationSeconds
- *   not a whole number; reason missing, blank, too long or with control characters; breakGlass not a
- *   boolean; ticket malformed
+ * @throws InvalidRequestError not an object; unknown field; malformed entitlement id; reason missing,
+ *   blank, too long or with control characters; breakGlass not a boolean; ticket malformed
+ * @throws DurationOutOfRangeError durationSeconds not a whole number in [900, 3600]
  * @example
  * ```ts
  * parseAccessRequestBody({ entitlement: 'prod-admin', reason: ' INC-1 db failover ' });
@@ -172,13 +171,10 @@ export function parseAccessRequestBody(body: unknown): AccessRequestBody {
     reason: parseReason(b.reason),
     breakGlass: false,
   };
-  if (b.durationSeconds !== undefined) {
-    // A string ("3600") is refused rather than coerced, as on the vend route.
-    if (typeof b.durationSeconds !== 'number' || !Number.isInteger(b.durationSeconds)) {
-      throw new InvalidRequestError('durationSeconds must be a whole number of seconds (a JSON number)');
-    }
-    out.durationSeconds = b.durationSeconds;
-  }
+  // The same rule as on the vend route (lib/domain/duration.ts): a whole number in [900, 3600], or
+  // 400 duration_out_of_range; the entitlement's own maximum is checked once it is read.
+  const duration = parseRequestedDuration(b.durationSeconds);
+  if (duration !== undefined) out.durationSeconds = duration;
   if (b.breakGlass !== undefined) {
     if (typeof b.breakGlass !== 'boolean') throw new InvalidRequestError('breakGlass must be true or false');
     out.breakGlass = b.breakGlass;
@@ -542,14 +538,23 @@ export interface GrantedDurationInput {
   /** The duration asked for; absent means all the window has left. */
   requested?: number;
   now: Date;
+  /**
+   * The entitlement as stored now: a duration asked for must fit its range
+   * ([900, min(max, 3600)], lib/domain/duration.ts). Absent (it is gone): the range every
+   * entitlement lies in, [900, 3600].
+   */
+  entitlement?: Pick<Entitlement, 'id' | 'maxDurationSeconds' | 'defaultDurationSeconds'>;
 }
 
 /**
  * How many seconds to vend for inside an approved grant: what was asked for (or everything left),
- * clamped to what the window has left, so credentials never outlive the grant.
+ * shortened to what the request was granted for and to what the window has left, so credentials
+ * never outlive the grant. What is asked for must first be a duration the entitlement allows at
+ * all (the one duration rule, lib/domain/duration.ts): 7200 is refused here as on every route, and
+ * only a valid duration is shortened.
  *
  * @throws NotEntitledError the caller is not the requester
- * @throws DurationOutOfRangeError `requested` is not a whole number ≥ 900
+ * @throws DurationOutOfRangeError `requested` is not a whole number within [900, min(entitlement max, 3600)]
  * @throws ApprovalRequiredError the request is still pending
  * @throws ConflictError denied, cancelled, expired unanswered, the grant has ended, or less than 900 s
  *   (STS's minimum session) are left in it: nothing the caller could change in the call would help,
@@ -565,11 +570,9 @@ export interface GrantedDurationInput {
 export function grantedDuration(req: AccessRequest, input: GrantedDurationInput): number {
   const { caller, requested, now } = input;
   if (callerId(caller) !== req.requester.id) throw new NotEntitledError(req.entitlement);
-  // Only nonsense is refused here: anything above what the window has left is clamped below.
-  if (requested !== undefined && (!Number.isInteger(requested) || requested < MIN_DURATION_SECONDS)) {
-    throw new DurationOutOfRangeError(
-      `durationSeconds must be a whole number of at least ${MIN_DURATION_SECONDS} seconds (STS's minimum)`,
-    );
+  if (requested !== undefined) {
+    if (input.entitlement !== undefined) resolveDuration({ requested, entitlement: input.entitlement });
+    else parseRequestedDuration(requested);
   }
   const status = effectiveStatus(req, now);
   if (status === 'pending') throw new ApprovalRequiredError(req.entitlement);

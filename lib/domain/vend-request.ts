@@ -6,6 +6,7 @@
  * their intent was not honoured.
  */
 
+import { parseRequestedDuration } from './duration';
 import { InvalidRequestError } from './errors';
 import { ENTITLEMENT_ID } from './limits';
 
@@ -40,9 +41,10 @@ const SET_BY_VEND: Record<string, string> = {
  * Validate a vend request body (already JSON-parsed).
  *
  * @throws InvalidRequestError not an object; a field vend sets itself ("roleArn is set by vend, not by
- *   the caller"); an unknown field; a missing or malformed entitlement; a durationSeconds that is not a
- *   whole number (a string such as "3600" included); a policy that is neither string nor object; a
- *   reason that is not a string of at most 512 characters.
+ *   the caller"); an unknown field; a missing or malformed entitlement; a policy that is neither
+ *   string nor object; a reason that is not a string of at most 512 characters.
+ * @throws DurationOutOfRangeError a durationSeconds that is not a whole number in [900, 3600] (a
+ *   string such as "3600" included; lib/domain/duration.ts)
  * @example
  * ```ts
  * parseVendRequest({ entitlement: 'prod-s3-read', durationSeconds: 900 });
@@ -77,16 +79,10 @@ export function parseVendRequest(body: unknown): VendRequest {
   }
   const out: VendRequest = { entitlement: b.entitlement };
 
-  if (b.durationSeconds !== undefined) {
-    const d = b.durationSeconds;
-    // A string ("3600") is refused rather than coerced: coercion hides client bugs.
-    if (typeof d !== 'number' || !Number.isInteger(d)) {
-      throw new InvalidRequestError(
-        'durationSeconds must be a whole number of seconds (a JSON number, not a string)',
-      );
-    }
-    out.durationSeconds = d;
-  }
+  // A string ("3600") is refused rather than coerced (coercion hides client bugs), and so is
+  // anything outside [900, 3600]; the entitlement's own maximum is checked once it is read.
+  const duration = parseRequestedDuration(b.durationSeconds);
+  if (duration !== undefined) out.durationSeconds = duration;
 
   if (b.policy !== undefined) {
     const p = b.policy;

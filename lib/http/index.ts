@@ -5,9 +5,11 @@
  * 1. {@link problemErrors}: request id, timing; on the way out JSON + `Cache-Control: no-store` on
  *    success, RFC 9457 problem+json on any error, one allow-listed access log line.
  * 2. @middy/http-header-normalizer: header names lower-cased, so `content-type` is one key.
- * 3. {@link bodyLimit}: 413 before parsing; base64 bodies decoded.
- * 4. {@link jsonBody} (only with a `schema`): content type, middy's JSON parser, schema validation.
- * 5. the handler: gets the typed body and returns `{ statusCode?, body?, headers? }`.
+ * 3. {@link pathAndQuery}: the route's path and query parameters against its schemas (./params.ts):
+ *    404 for a malformed path id, 400 for a bad query parameter, before anything reads a store.
+ * 4. {@link bodyLimit}: 413 before parsing; base64 bodies decoded.
+ * 5. {@link jsonBody} (only with a `schema`): content type, middy's JSON parser, schema validation.
+ * 6. the handler: gets the typed body and returns `{ statusCode?, body?, headers? }`.
  */
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
@@ -27,12 +29,23 @@ import {
   DEFAULT_BODY_LIMIT_BYTES,
   type HttpResult,
   jsonBody,
+  pathAndQuery,
   problemErrors,
   requestState,
 } from './middlewares';
+import { compileRouteParams, type RouteParamTable } from './params';
 import type { BodyValidator } from './validate';
 
 export { DEFAULT_BODY_LIMIT_BYTES, type HttpResult } from './middlewares';
+export {
+  type CompiledRouteParams,
+  compileRouteParams,
+  param,
+  type RouteParams,
+  type RouteParamTable,
+  routeParams,
+  type StringParam,
+} from './params';
 export { PROBLEM_TYPE_BASE, problemResponse, problemType, toProblem } from './problem';
 export { type BodyValidator, compileBodySchema, jsonObjectBody } from './validate';
 
@@ -66,6 +79,12 @@ export interface HttpOptions<TBody, TEvent extends APIGatewayProxyEventV2 = Http
   route?: string;
   /** Compiled once at module load with `compileBodySchema`. Omit for routes without a body. */
   schema?: BodyValidator<TBody>;
+  /**
+   * The path and query parameters of every route this function serves, by route key as in
+   * serverless.yml (`routeParams({})` for a route that takes none). Compiled once, here. Required:
+   * an event whose route key is not in the table is answered 404 before the handler runs.
+   */
+  params: RouteParamTable;
   /** Default {@link DEFAULT_BODY_LIMIT_BYTES} (64 KiB). */
   bodyLimitBytes?: number;
   /** Tests inject a recorder; default is the process log (lib/log.ts). */
@@ -78,11 +97,11 @@ export interface HttpOptions<TBody, TEvent extends APIGatewayProxyEventV2 = Http
   onRefused?: (error: VendError, event: TEvent) => Promise<void>;
 }
 
-/** The Lambda handler {@link withHttp} returns. */
-export type HttpHandler<TEvent extends APIGatewayProxyEventV2 = HttpApiEvent> = (
+/** The Lambda handler {@link withHttp} returns; `params` is the route table it checks (for tests and docs). */
+export type HttpHandler<TEvent extends APIGatewayProxyEventV2 = HttpApiEvent> = ((
   event: TEvent,
   context: Context,
-) => Promise<APIGatewayProxyStructuredResultV2>;
+) => Promise<APIGatewayProxyStructuredResultV2>) & { readonly params: RouteParamTable };
 
 /**
  * Wraps a use-case handler in vend's HTTP chain.
@@ -94,7 +113,7 @@ export type HttpHandler<TEvent extends APIGatewayProxyEventV2 = HttpApiEvent> = 
  *     annotate({ entitlement: body.entitlement });
  *     return { body: await vend.run(callerFrom(event), body) };
  *   },
- *   { route: 'POST /v1/service/credentials', schema: body },
+ *   { schema: body, params: { 'POST /v1/service/credentials': routeParams({}) } },
  * );
  */
 export function withHttp<TBody = undefined, TEvent extends APIGatewayProxyEventV2 = HttpApiEvent>(
@@ -124,6 +143,7 @@ export function withHttp<TBody = undefined, TEvent extends APIGatewayProxyEventV
     });
   }
   chain.use(httpHeaderNormalizer());
+  chain.use(pathAndQuery({ routes: compileRouteParams(options.params), route: options.route }));
   chain.use(bodyLimit({ limitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES }));
   if (options.schema) chain.use(jsonBody(options.schema));
   chain.handler(async (event, context) => {
@@ -139,5 +159,5 @@ export function withHttp<TBody = undefined, TEvent extends APIGatewayProxyEventV
       },
     });
   });
-  return chain as unknown as HttpHandler<TEvent>;
+  return Object.assign(chain, { params: options.params }) as unknown as HttpHandler<TEvent>;
 }

@@ -13,6 +13,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { InvalidRequestError, PayloadTooLargeError, VendError } from '../domain/errors';
 import { log as defaultLog, type LogFields, type VendLog } from '../log';
+import { type CompiledRouteParams, checkParams } from './params';
 import { NO_STORE_HEADERS, problemResponse, toProblem } from './problem';
 import type { BodyValidator } from './validate';
 
@@ -134,6 +135,24 @@ function describeError(error: unknown, name?: string): Pick<LogFields, 'errorNam
     return { errorName: name ? `${name} <- ${error.name}` : error.name, errorMessage: error.message };
   }
   return name ? { errorName: name } : { errorName: typeof error };
+}
+
+/**
+ * Checks the path and query parameters against the schemas of the event's route (./params.ts)
+ * before anything else looks at them: 404 `not_found` for a path parameter without its shape or a
+ * route not in the table, 400 `invalid_request` for a query parameter that is unknown, too long or
+ * malformed. The route is the event's `routeKey` (API Gateway always sets it), else `route`.
+ */
+export function pathAndQuery(opts: {
+  routes: ReadonlyMap<string, CompiledRouteParams>;
+  route?: string | undefined;
+}): MiddlewareObj<APIGatewayProxyEventV2> {
+  return {
+    before: (request) => {
+      const key = request.event.routeKey;
+      checkParams(opts.routes, typeof key === 'string' && key !== '' ? key : opts.route, request.event);
+    },
+  };
 }
 
 /**

@@ -6,8 +6,8 @@
  * Refusals are InvalidRequestError with a usage line fit to show the person in Slack (ephemerally);
  * they never repeat more of the input than a short, printable excerpt.
  */
-import { parseDurationText } from '../domain/duration';
-import { InvalidRequestError } from '../domain/errors';
+import { parseDurationText, parseRequestedDuration } from '../domain/duration';
+import { DurationOutOfRangeError, InvalidRequestError } from '../domain/errors';
 import { ENTITLEMENT_ID } from '../domain/limits';
 
 /** The form fields of a slash-command request that vend reads. */
@@ -40,10 +40,16 @@ export const VEND_USAGE = [
 
 const REQUEST_ID = /^[0-9A-Za-z_-]{1,64}$/;
 
+// Slack's own ids (team T…/E…, user U…/W…, app A…): upper-case letters and digits. They become
+// DynamoDB keys (the Slack binding of team + user), so a signed body with a 10 kB or NUL-bearing
+// user id is refused here rather than reaching the store (issue 11: no client input makes a 5xx).
+const SLACK_ID = /^[A-Z0-9]{1,64}$/;
+
 /**
  * Read the fields of a slash-command body (`application/x-www-form-urlencoded`).
  *
- * @throws InvalidRequestError no `command`, `team_id` or `user_id`
+ * @throws InvalidRequestError no `command`, `team_id` or `user_id`, or an id that is not shaped like
+ *   a Slack id (upper-case letters and digits, at most 64)
  * @example
  * ```ts
  * parseSlashCommandBody('command=%2Fvend&text=status+01J&team_id=T0VENDLOCAL&user_id=U0ALICE&api_app_id=A0VEND');
@@ -57,6 +63,12 @@ export function parseSlashCommandBody(bodyText: string): SlashCommandEnvelope {
   const userId = form.get('user_id');
   if (!command || !teamId || !userId) {
     throw new InvalidRequestError('not a Slack slash command (command, team_id and user_id are required)');
+  }
+  const appId = form.get('api_app_id');
+  if (!SLACK_ID.test(teamId) || !SLACK_ID.test(userId) || (appId && !SLACK_ID.test(appId))) {
+    throw new InvalidRequestError(
+      'not a Slack slash command (team_id, user_id or api_app_id is not a Slack id)',
+    );
   }
   const env: SlashCommandEnvelope = { command, text: form.get('text') ?? '', teamId, userId };
   const optional = {
@@ -76,6 +88,8 @@ export function parseSlashCommandBody(bodyText: string): SlashCommandEnvelope {
  *
  * @throws InvalidRequestError an unknown subcommand, a missing argument, a malformed entitlement id,
  *   request id or duration; the detail carries the usage
+ * @throws DurationOutOfRangeError a duration outside 15m–1h (the one duration rule,
+ *   lib/domain/duration.ts; the entitlement's own maximum is checked when the request is made)
  * @example
  * ```ts
  * parseVendCommand('request prod-admin 1h db failover'); // { kind: 'request', entitlement: 'prod-admin', durationSeconds: 3600, reason: 'db failover' }
@@ -181,6 +195,9 @@ export function parseInteraction(bodyText: string): VoteAction {
   if (!teamId || !apiAppId || !userId) {
     throw new InvalidRequestError('the Slack interaction lacks api_app_id, team or user');
   }
+  if (!SLACK_ID.test(teamId) || !SLACK_ID.test(apiAppId) || !SLACK_ID.test(userId)) {
+    throw new InvalidRequestError('the Slack interaction’s api_app_id, team or user is not a Slack id');
+  }
   const actions = Array.isArray(p.actions) ? p.actions : [];
   const action = isRecord(actions[0]) ? actions[0] : {};
   const decision =
@@ -234,12 +251,26 @@ export function allowListed(
 }
 
 function durationArg(word: string, usage: (why: string) => never): number {
+  let seconds: number;
   try {
-    return parseDuration(word);
+    seconds = parseDuration(word);
   } catch (e) {
     if (e instanceof InvalidRequestError) return usage(e.detail);
     throw e;
   }
+  try {
+    parseRequestedDuration(seconds);
+  } catch (e) {
+    // The same rule as the HTTP routes, said in the units the person typed.
+    if (e instanceof DurationOutOfRangeError) {
+      throw new DurationOutOfRangeError(
+        `the duration must be from 15m to 1h (900 to 3600 seconds); "${excerpt(word)}" is ${seconds} seconds`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+  return seconds;
 }
 
 function entitlementArg(word: string, usage: (why: string) => never): string {

@@ -32,9 +32,12 @@
  * own use (403 self_approval); a sign-off is one conditional write (409 when already signed off).
  *
  * Vend inside the grant (`POST /v1/requests/{id}/credentials`):
- * 1. Read the request (404 unless visible); `grantedDuration` (403 not the requester, 403
- *    approval_required while pending, 409 after the grant ended or under 900 s left).
- * 2. Vend through the vend use case with the grant's cap, so the credentials never outlive it.
+ * 1. A duration asked for must be a whole number in [900, 3600] (400 duration_out_of_range, as on
+ *    every route); read the request (404 unless visible).
+ * 2. `grantedDuration` (403 not the requester, 400 a duration the entitlement does not allow, 403
+ *    approval_required while pending, 409 after the grant ended or under 900 s left): a valid
+ *    duration is shortened to what the grant has left.
+ * 3. Vend through the vend use case for exactly that, capped by it, so credentials never outlive it.
  *
  * Audit writes follow the state change they record: a vote that lost its race is never recorded as
  * cast. If the audit write itself fails after the state changed, the decision stands (it is stored,
@@ -51,6 +54,7 @@ import {
   signOffReview as signOffReviewRule,
 } from '../domain/break-glass';
 import { callerId } from '../domain/caller';
+import { parseRequestedDuration } from '../domain/duration';
 import {
   InvalidRequestError,
   NotApproverError,
@@ -342,8 +346,11 @@ export interface VendForRequestInput extends Acting {
 
 /**
  * Vend credentials inside an approved request's grant (or an active break-glass). Only the requester
- * may; each vend is clamped to what the window has left.
+ * may. A duration asked for must be one the entitlement allows (400 duration_out_of_range
+ * otherwise, as on every route); each vend then lasts what was asked, the request's duration, or
+ * what the window has left, whichever is least.
  *
+ * @throws DurationOutOfRangeError durationSeconds not a whole number within [900, min(entitlement max, 3600)]
  * @throws NotFoundError unknown or not visible
  * @throws NotEntitledError not the requester, or the entitlement is gone
  * @throws ApprovalRequiredError still pending
@@ -358,6 +365,8 @@ export function vendForRequest(deps: RequestDeps): (input: VendForRequestInput) 
       );
     }
     const b = body as Record<string, unknown>;
+    // The one duration rule (lib/domain/duration.ts), before anything is read.
+    const requested = parseRequestedDuration(b.durationSeconds);
     const stored = await deps.requests.get(id);
     const entitlement = stored ? await deps.entitlements.get(stored.request.entitlement) : undefined;
     const req = findVisible(id, stored?.request, caller, entitlement);
@@ -366,24 +375,19 @@ export function vendForRequest(deps: RequestDeps): (input: VendForRequestInput) 
         `this request is for "${req.entitlement}"; leave entitlement out or name it`,
       );
     }
-    const requested = b.durationSeconds;
-    if (requested !== undefined && typeof requested !== 'number') {
-      throw new InvalidRequestError('durationSeconds must be a whole number of seconds (a JSON number)');
-    }
     const cap = grantedDuration(req, {
       caller,
       ...(requested !== undefined ? { requested } : {}),
       now: deps.now(),
+      ...(entitlement !== undefined ? { entitlement } : {}),
     });
     if (entitlement === undefined) throw new NotEntitledError(req.entitlement);
     return deps.vend({
       caller,
       request: ctx,
-      body: {
-        ...b,
-        entitlement: req.entitlement,
-        ...(requested === undefined ? { durationSeconds: cap } : {}),
-      },
+      // Exactly the granted duration: what was asked for, shortened to the grant (never refused
+      // for being longer than what is left; the answer's durationSeconds says what was vended).
+      body: { ...b, entitlement: req.entitlement, durationSeconds: cap },
       grant: { capSeconds: cap, entitlement, reason: `${req.reason} (request ${req.id})`.slice(0, 512) },
     });
   };

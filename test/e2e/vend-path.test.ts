@@ -240,7 +240,12 @@ describe('refusals: the right status and code, no STS call, nothing secret in th
       'duration_out_of_range',
     ],
     ['duration -1', { entitlement: 'prod-readonly', durationSeconds: -1 }, 400, 'duration_out_of_range'],
-    ['duration "3600"', { entitlement: 'prod-readonly', durationSeconds: '3600' }, 400, 'invalid_request'],
+    [
+      'duration "3600" (a string)',
+      { entitlement: 'prod-readonly', durationSeconds: '3600' },
+      400,
+      'duration_out_of_range',
+    ],
     ['duration 1e9', { entitlement: 'prod-readonly', durationSeconds: 1e9 }, 400, 'duration_out_of_range'],
     [
       'policy wider than the ceiling',

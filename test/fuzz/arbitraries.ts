@@ -62,7 +62,25 @@ const nastyString = fc.oneof(
 );
 
 const durations = fc.oneof(
-  fc.constantFrom(900, 1800, 3600, 899, 3601, 0, -1, 43201, 1e9, 900.5, '900', null, true, Number.MAX_VALUE),
+  fc.constantFrom(
+    900,
+    1800,
+    3600,
+    899,
+    3601,
+    7200,
+    0,
+    -1,
+    -900,
+    43201,
+    1e9,
+    900.5,
+    '900',
+    '7200',
+    null,
+    true,
+    Number.MAX_VALUE,
+  ),
   fc.integer(),
   fc.double(),
 );
@@ -268,6 +286,11 @@ export const query = fc.oneof(
           '99999999999',
           'prod-readonly',
           'x'.repeat(3000),
+          'x'.repeat(10_240),
+          '\u0000',
+          'pending\u0000',
+          '../..',
+          '部署🔥',
         ),
         fc.string({ maxLength: 20 }),
         fc.string({ unit: 'grapheme', maxLength: 10 }),
@@ -278,6 +301,32 @@ export const query = fc.oneof(
   fc.constantFrom('%', '%zz', '&&=&', 'status=pending&status=approved', 'cursor=%FF%FE', 'a=%00'),
 );
 
+/**
+ * Hostile path ids: 10 kB, NUL bytes, traversal (raw, and already encoded so it arrives as
+ * `..%2F..`), non-ASCII, look-alikes and near-ULIDs. None has the shape of an id vend made.
+ */
+export const HOSTILE_IDS = [
+  'A'.repeat(10_240),
+  '\u0000',
+  '01J0000000000000000000000\u0000',
+  '../..',
+  '..%2F..',
+  '..',
+  '%2e%2e',
+  'a'.repeat(300),
+  '部署',
+  '部署🔥'.repeat(8),
+  '01J0000000000000000000000Ａ',
+  '01j00000000000000000000000',
+  '01J0000000000000000000000',
+  '01J000000000000000000000000',
+  '01J0000000000000000000000U',
+  '0',
+];
+
+/** The shape of every id vend makes (a ULID, lib/ids.ts), written out here so the oracle is independent. */
+export const ULID_SHAPE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
 /** Path ids: real ones the suite made, ULID-shaped strangers, and junk. */
 export function ids(real: () => string[]): fc.Arbitrary<string> {
   return fc.oneof(
@@ -287,7 +336,9 @@ export function ids(real: () => string[]): fc.Arbitrary<string> {
         .integer({ min: 0, max: 1000 })
         .map((i) => real()[i % Math.max(1, real().length)] ?? 'none'),
     },
-    fc.constantFrom('01J00000000000000000000000', '..', '%2e%2e', 'a'.repeat(300), '部署', '0'),
+    fc.constantFrom('01J00000000000000000000000', ...HOSTILE_IDS),
     fc.string({ minLength: 1, maxLength: 30 }),
+    // Not 'binary': a lone surrogate cannot be put in a URL at all (encodeURIComponent throws).
+    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }),
   );
 }

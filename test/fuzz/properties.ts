@@ -73,9 +73,18 @@ export function fixedSecrets(handlerEnv: Record<string, string>): string[] {
 
 const JWT_SHAPE = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\./;
 
+/** An answer the oracle can predict exactly for a request (e.g. a malformed path id is a 404). */
+export interface Expected {
+  status: number;
+  /** The problem code, when the answer is vend's (the gateway's own 404 for a path it does not route has none). */
+  code?: string;
+  why: string;
+}
+
 /**
  * Judges one answer.
- * - never a 5xx (nothing is injected in the fuzz);
+ * - never a 5xx (nothing is injected in the fuzz): no client input may produce one;
+ * - the predicted status (and code) when the oracle predicts one (`expected`);
  * - credentials only in a 200 of a credentials route, for a body the oracle calls valid;
  * - no fixed secret, no token, nothing JWT-shaped in any answer.
  * Every answer but the legitimate credentials 200 is fed to the suite-wide leak scanner.
@@ -89,6 +98,7 @@ export function judge(
     secrets: readonly string[];
     handed: Handed[];
     describe: () => string;
+    expected?: Expected | undefined;
   },
 ): void {
   // Failure messages end up in the test output: never with the credentials in them.
@@ -96,6 +106,15 @@ export function judge(
   const where = () =>
     `${ctx.route} via ${out.via}: ${out.status} ${shown().slice(0, 300)}\nrequest: ${ctx.describe()}`;
   expect(out.status, where()).toBeLessThan(500);
+  const expected = ctx.expected;
+  if (expected) {
+    expect(out.status, `${expected.why}: ${where()}`).toBe(expected.status);
+    if (expected.code !== undefined && /problem\+json/.test(out.headers['content-type'] ?? '')) {
+      expect((JSON.parse(out.body) as { code?: string }).code, `${expected.why}: ${where()}`).toBe(
+        expected.code,
+      );
+    }
+  }
   const hasCredentials = /SecretAccessKey|SessionToken/.test(out.body);
   if (hasCredentials || (ctx.credentialsRoute && out.status === 200)) {
     expect(
@@ -140,5 +159,6 @@ export function describeRequest(req: {
   params?: Record<string, string>;
 }): string {
   const body = req.body === undefined ? '(none)' : JSON.stringify(req.body.toString('utf8').slice(0, 200));
-  return `headers=${JSON.stringify(req.headers)} query=${req.query ?? ''} params=${JSON.stringify(req.params ?? {})} body=${body}`;
+  const params = JSON.stringify(req.params ?? {});
+  return `headers=${JSON.stringify(req.headers)} query=${(req.query ?? '').slice(0, 200)} params=${params.length > 200 ? `${params.slice(0, 200)}… (${params.length} chars)` : params} body=${body}`;
 }

@@ -4,13 +4,33 @@
  * (pending and approved ones) as well as from junk, so votes and vends meet real state.
  * Properties (./properties.ts): no 5xx, credentials only from `/credentials` of an approved request
  * of the requester with a valid body (each with its `issued` audit record), no secret anywhere.
+ * Oracles of issue 11: a path id that is not shaped like an id vend makes (10 kB, NUL, traversal,
+ * non-ASCII, near-ULIDs) is always 404, before any store is read; a request that was created never
+ * has a duration outside [900, 3600], and has exactly the duration asked for.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withStack } from '../support/stack';
-import { decisionBody, headers, ids, mutated, query, requestBody, serialised, vendBody } from './arbitraries';
+import {
+  decisionBody,
+  headers,
+  ids,
+  mutated,
+  query,
+  requestBody,
+  serialised,
+  ULID_SHAPE,
+  vendBody,
+} from './arbitraries';
 import { type Auth, type FuzzRequest, fuzzHarness, type Outcome, type Route } from './harness';
-import { expectAllAudited, FUZZ_RUNS, fixedSecrets, type Handed, validVend } from './properties';
+import {
+  type Expected,
+  expectAllAudited,
+  FUZZ_RUNS,
+  fixedSecrets,
+  type Handed,
+  validVend,
+} from './properties';
 import { fuzzRoute } from './run';
 
 const stack = withStack();
@@ -116,7 +136,36 @@ const readCase = (withId: boolean): fc.Arbitrary<FuzzRequest> =>
 
 const asRecord = <T>(a: fc.Arbitrary<T>) => a as unknown as fc.Arbitrary<Record<string, unknown>>;
 
-const routes: { route: Route; auth: Auth; cases: fc.Arbitrary<FuzzRequest>; vend?: boolean }[] = [
+/** A path id not shaped like a ULID names nothing: 404, whatever else the request carries. */
+function malformedIdIs404(req: FuzzRequest): Expected | undefined {
+  const id = req.params?.id;
+  if (id === undefined || ULID_SHAPE.test(id)) return undefined;
+  return { status: 404, code: 'not_found', why: 'a path id not shaped like an id' };
+}
+
+/** A created request has the duration asked for, and never one outside [900, 3600]. */
+function createdDurationInRange(req: FuzzRequest, out: Outcome): void {
+  // A flipped base64 flag means the handler read other bytes than these: nothing to compare.
+  if (out.status !== 201 || req.flipBase64) return;
+  const created = JSON.parse(out.body) as { durationSeconds?: unknown };
+  expect(created.durationSeconds, out.body.slice(0, 300)).toBeGreaterThanOrEqual(900);
+  expect(created.durationSeconds, out.body.slice(0, 300)).toBeLessThanOrEqual(3600);
+  let asked: unknown;
+  try {
+    asked = (JSON.parse(req.body?.toString('utf8') ?? '{}') as { durationSeconds?: unknown }).durationSeconds;
+  } catch {
+    return;
+  }
+  if (asked !== undefined) expect(created.durationSeconds, 'the duration asked for, not another').toBe(asked);
+}
+
+const routes: {
+  route: Route;
+  auth: Auth;
+  cases: fc.Arbitrary<FuzzRequest>;
+  vend?: boolean;
+  check?: (req: FuzzRequest, out: Outcome) => void;
+}[] = [
   {
     route: { method: 'POST', path: '/v1/requests', module: 'requests' },
     auth: { kind: 'jwt', user: 'alice' },
@@ -135,6 +184,7 @@ const routes: { route: Route; auth: Auth; cases: fc.Arbitrary<FuzzRequest>; vend
       ),
       fc.constant({}),
     ),
+    check: createdDurationInRange,
   },
   {
     route: { method: 'GET', path: '/v1/requests', module: 'requests' },
@@ -197,6 +247,8 @@ describe(`fuzz: ${FUZZ_RUNS} cases per request route, valid JWTs, real and junk 
         cases: r.cases,
         send: harness.send,
         observe,
+        ...(r.route.path.includes('{id}') ? { expected: malformedIdIs404 } : {}),
+        ...(r.check ? { check: r.check } : {}),
         // alice may vend only for a request of hers that is approved, for its own entitlement.
         ...(r.vend
           ? {

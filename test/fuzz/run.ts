@@ -6,7 +6,15 @@
 import fc from 'fast-check';
 import { isTextContentType } from '../../infra/local/gateway/event';
 import type { Auth, FuzzRequest, Outcome, Route } from './harness';
-import { describeRequest, FUZZ_BATCH, FUZZ_GATEWAY_RUNS, FUZZ_RUNS, type Handed, judge } from './properties';
+import {
+  describeRequest,
+  type Expected,
+  FUZZ_BATCH,
+  FUZZ_GATEWAY_RUNS,
+  FUZZ_RUNS,
+  type Handed,
+  judge,
+} from './properties';
 
 /** The seed CI uses when FUZZ_SEED is not set (see docs/reliability.md). */
 const CI_SEED = 20261129;
@@ -20,6 +28,10 @@ export interface RouteFuzz {
   valid?: (req: FuzzRequest) => boolean;
   /** Sees every answer (to learn ids the suite made, for example). */
   observe?: (req: FuzzRequest, out: Outcome) => void;
+  /** The answer the oracle predicts exactly for this request, if it predicts one. */
+  expected?: (req: FuzzRequest) => Expected | undefined;
+  /** A route-specific property of an answer (throws when it does not hold). */
+  check?: (req: FuzzRequest, out: Outcome) => void;
   secrets: () => readonly string[];
   handed: Handed[];
   /** Adds the signature a route needs over the final bytes (Slack). */
@@ -53,12 +65,8 @@ export async function fuzzRoute(
     const req = spec.finalise ? spec.finalise(generated) : generated;
     const door = sent++ < FUZZ_GATEWAY_RUNS ? 'gateway' : 'direct';
     counts[door] += 1;
-    const out = await spec.send(
-      door,
-      spec.route,
-      spec.auth,
-      door === 'gateway' ? { ...req, flipBase64: false } : req,
-    );
+    const onWire = door === 'gateway' ? { ...req, flipBase64: false } : req;
+    const out = await spec.send(door, spec.route, spec.auth, onWire);
     statuses[out.status] = (statuses[out.status] ?? 0) + 1;
     spec.observe?.(req, out);
     judge(out, {
@@ -68,7 +76,9 @@ export async function fuzzRoute(
       secrets: spec.secrets(),
       handed: spec.handed,
       describe: () => describeRequest(req),
+      expected: spec.expected?.(req),
     });
+    spec.check?.(onWire, out);
   };
   await fc.assert(
     fc.asyncProperty(

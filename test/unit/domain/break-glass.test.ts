@@ -83,14 +83,43 @@ describe('breakGlassRequest', () => {
     expect(grantedDuration(req, { caller: dave(), now: at(5) })).toBe(3600);
   });
 
-  it('caps the grant at the entitlement break-glass max', () => {
+  it('without a duration, grants the default capped at the break-glass max', () => {
     const ent = prodAdmin();
     ent.breakGlass = { groups: ['oncall'], maxDurationSeconds: 1800 };
 
-    const req = breakGlass(dave(), { durationSeconds: 3600 }, ent);
+    const req = breakGlass(dave(), {}, ent);
 
     expect(req.durationSeconds).toBe(1800);
     expect(req.grantEnd).toBe(at(1800 + 300).toISOString());
+  });
+
+  it('refuses, not shortens, a duration above the break-glass max: 400 duration_out_of_range naming it', () => {
+    const ent = prodAdmin();
+    ent.breakGlass = { groups: ['oncall'], maxDurationSeconds: 1800 };
+
+    const err = thrown(() => breakGlass(dave(), { durationSeconds: 3600 }, ent));
+
+    expect(err).toBeInstanceOf(DurationOutOfRangeError);
+    expect((err as DurationOutOfRangeError).detail).toBe(
+      'durationSeconds must be between 900 and 1800 seconds for "prod-admin" (its break-glass maximum); got 3600',
+    );
+  });
+
+  it.each([
+    ['7200 (issue 11: it was accepted)', 7200],
+    ['3601', 3601],
+    ['899', 899],
+    ['0', 0],
+    ['-3600', -3600],
+    ['a fraction', 900.5],
+    ['a huge number', 1e308],
+    ['a string', '1800'],
+    ['null', null],
+  ])('refuses a duration that is %s with 400 duration_out_of_range', (_, durationSeconds) => {
+    const err = thrown(() => breakGlass(dave(), { durationSeconds }));
+
+    expect(err).toBeInstanceOf(DurationOutOfRangeError);
+    expect((err as DurationOutOfRangeError).status).toBe(400);
   });
 
   it('never grants more than 3600 s even if a hand-built entitlement says more', () => {

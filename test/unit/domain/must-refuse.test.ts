@@ -99,7 +99,7 @@ describe('the vend path', () => {
       ciService(),
       { entitlement: 'prod-readonly', durationSeconds: '3600' },
       400,
-      'invalid_request',
+      'duration_out_of_range',
     ],
     [
       'duration 1e9',

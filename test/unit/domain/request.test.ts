@@ -217,12 +217,32 @@ describe('parseAccessRequestBody', () => {
   it.each([
     ['an array', []],
     ['null', null],
-    ['a string duration', { entitlement: 'prod-admin', reason: 'x', durationSeconds: '900' }],
     ['a non-boolean breakGlass', { entitlement: 'prod-admin', reason: 'x', breakGlass: 'yes' }],
     ['a malformed entitlement', { entitlement: 'Prod Admin', reason: 'x' }],
   ])('refuses %s', (_, body) => {
     expect(thrown(() => parseAccessRequestBody(body))).toBeInstanceOf(InvalidRequestError);
   });
+
+  it.each([
+    ['a string', '900'],
+    ['7200', 7200],
+    ['899', 899],
+    ['0', 0],
+    ['-1', -1],
+    ['a fraction', 1800.5],
+    ['a huge number', 1e308],
+    ['null', null],
+  ])(
+    'refuses a duration that is %s with 400 duration_out_of_range, before the entitlement is read',
+    (_, d) => {
+      const err = thrown(() =>
+        parseAccessRequestBody({ entitlement: 'prod-admin', reason: 'x', durationSeconds: d }),
+      );
+
+      expect(err).toBeInstanceOf(DurationOutOfRangeError);
+      expect((err as DurationOutOfRangeError).status).toBe(400);
+    },
+  );
 });
 
 describe('castVote: N of M approvals', () => {
@@ -646,6 +666,35 @@ describe('grantedDuration: vends are clamped to the window', () => {
     expect(thrown(() => grantedDuration(approvedRequest(), { caller: bob(), now: at(200) }))).toBeInstanceOf(
       NotEntitledError,
     );
+  });
+
+  it('a duration the entitlement does not allow is refused, not shortened: 7200 → 400 duration_out_of_range', () => {
+    const short = prodAdmin();
+    short.maxDurationSeconds = 1800;
+
+    for (const requested of [7200, 3601]) {
+      expect(
+        thrown(() => grantedDuration(approvedRequest(), { caller: alice(), requested, now: at(200) })),
+      ).toBeInstanceOf(DurationOutOfRangeError);
+    }
+    expect(
+      thrown(() =>
+        grantedDuration(approvedRequest(), {
+          caller: alice(),
+          requested: 3600,
+          now: at(200),
+          entitlement: short,
+        }),
+      ),
+    ).toBeInstanceOf(DurationOutOfRangeError);
+    expect(
+      grantedDuration(approvedRequest(), {
+        caller: alice(),
+        requested: 1800,
+        now: at(200),
+        entitlement: short,
+      }),
+    ).toBe(1800);
   });
 
   it('a requested duration under 900 or fractional → 400 duration_out_of_range', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidRequestError } from '../../../lib/domain/errors';
+import { DurationOutOfRangeError, InvalidRequestError } from '../../../lib/domain/errors';
 import { parseVendRequest, REASON_MAX_CHARS } from '../../../lib/domain/vend-request';
 
 function refusal(body: unknown): InvalidRequestError {
@@ -36,10 +36,44 @@ describe('parseVendRequest accepts', () => {
     );
   });
 
-  it('an out-of-range whole duration (the range is checked by resolveDuration)', () => {
-    expect(parseVendRequest({ entitlement: 'prod-readonly', durationSeconds: 1e9 }).durationSeconds).toBe(
-      1e9,
+  it("any duration in [900, 3600] (the entitlement's own maximum is checked by resolveDuration)", () => {
+    expect(parseVendRequest({ entitlement: 'prod-readonly', durationSeconds: 900 }).durationSeconds).toBe(
+      900,
     );
+    expect(parseVendRequest({ entitlement: 'prod-readonly', durationSeconds: 3600 }).durationSeconds).toBe(
+      3600,
+    );
+  });
+});
+
+describe('parseVendRequest refuses every malformed or out-of-range duration with 400 duration_out_of_range', () => {
+  it.each([
+    ['7200 (over the one-hour cap)', 7200],
+    ['3601', 3601],
+    ['899', 899],
+    ['0', 0],
+    ['-900', -900],
+    ['a fraction', 900.5],
+    ['a huge number', 1e308],
+    ['Number.MAX_SAFE_INTEGER + 2', Number.MAX_SAFE_INTEGER + 2],
+    ['Infinity (JSON 1e999)', Number.POSITIVE_INFINITY],
+    ['NaN', Number.NaN],
+    ['a string', '3600'],
+    ['an empty string', ''],
+    ['null', null],
+    ['a boolean', true],
+    ['an object', { seconds: 900 }],
+  ])('%s', (_what, durationSeconds) => {
+    let err: unknown;
+    try {
+      parseVendRequest({ entitlement: 'prod-readonly', durationSeconds });
+    } catch (e) {
+      err = e;
+    }
+
+    expect(err).toBeInstanceOf(DurationOutOfRangeError);
+    expect((err as DurationOutOfRangeError).status).toBe(400);
+    expect((err as DurationOutOfRangeError).detail).toContain('between 900 and 3600 seconds');
   });
 });
 
@@ -87,10 +121,6 @@ describe('parseVendRequest refuses malformed bodies', () => {
     ['an empty entitlement', { entitlement: '' }],
     ['a non-string entitlement', { entitlement: 42 }],
     ['an entitlement that is not an id', { entitlement: 'Prod Readonly!' }],
-    ['durationSeconds as a string', { entitlement: 'prod-readonly', durationSeconds: '3600' }],
-    ['a fractional durationSeconds', { entitlement: 'prod-readonly', durationSeconds: 900.5 }],
-    ['durationSeconds NaN', { entitlement: 'prod-readonly', durationSeconds: Number.NaN }],
-    ['durationSeconds null', { entitlement: 'prod-readonly', durationSeconds: null }],
     ['a policy that is a number', { entitlement: 'prod-readonly', policy: 7 }],
     ['a policy that is an array', { entitlement: 'prod-readonly', policy: [] }],
     ['a policy that is null', { entitlement: 'prod-readonly', policy: null }],
@@ -104,7 +134,9 @@ describe('parseVendRequest refuses malformed bodies', () => {
   });
 
   it('"3600" (a string duration) with a detail saying a number is needed', () => {
-    expect(refusal({ entitlement: 'prod-readonly', durationSeconds: '3600' }).detail).toMatch(/JSON number/);
+    expect(() => parseVendRequest({ entitlement: 'prod-readonly', durationSeconds: '3600' })).toThrow(
+      /JSON number/,
+    );
   });
 
   it('an unknown field, naming it', () => {

@@ -7,7 +7,7 @@ import {
   RateLimitedError,
   UpstreamUnavailableError,
 } from '../../../lib/domain/errors';
-import { compileBodySchema, type HttpResult, jsonObjectBody, withHttp } from '../../../lib/http';
+import { compileBodySchema, type HttpResult, jsonObjectBody, routeParams, withHttp } from '../../../lib/http';
 import { createLog, LOG_FIELDS, type LogTarget } from '../../../lib/log';
 import fixture from './fixtures/post-credentials.json';
 
@@ -39,6 +39,9 @@ const approveBody = compileBodySchema<Approve>({
 
 const context = { awsRequestId: 'lambda-req-1' } as Context;
 
+// The fixture's route key; these specs are about the body and errors, not parameters (./params.test.ts).
+const PARAMS = { 'POST /v1/service/credentials': routeParams({}) };
+
 function event(overrides: Partial<APIGatewayProxyEventV2> = {}): APIGatewayProxyEventV2 {
   return { ...(structuredClone(fixture) as APIGatewayProxyEventV2), ...overrides };
 }
@@ -65,7 +68,7 @@ function vendHandler(impl: (body: VendBody) => Promise<HttpResult>) {
       annotate({ entitlement: body.entitlement, callerId: 'arn:aws:iam::111122223333:role/CICDDeployRole' });
       return impl(body);
     },
-    { route: 'POST /v1/service/credentials', schema: vendBody, bodyLimitBytes: 1024, log },
+    { route: 'POST /v1/service/credentials', params: PARAMS, schema: vendBody, bodyLimitBytes: 1024, log },
   );
   return { handler, calls, lines };
 }
@@ -120,7 +123,7 @@ describe('withHttp: success', () => {
         seen.push(body);
         return { statusCode: 204 };
       },
-      { route: 'POST /v1/requests/{id}/approve', schema: approveBody, log: recorder().log },
+      { route: 'POST /v1/requests/{id}/approve', params: PARAMS, schema: approveBody, log: recorder().log },
     );
 
     const res = await handler(event({ body: undefined, headers: {} }), context);
@@ -370,6 +373,7 @@ describe('jsonObjectBody', () => {
   it.each([['[]'], ['"text"'], ['42'], ['null']])('answers the non-object body %s with 400', async (raw) => {
     const handler = withHttp<Record<string, unknown>>(async ({ body }) => ({ body }), {
       route: 'POST /v1/credentials',
+      params: PARAMS,
       schema: jsonObjectBody(),
       log: recorder().log,
     });
@@ -383,6 +387,7 @@ describe('jsonObjectBody', () => {
   it('passes any object through untouched', async () => {
     const handler = withHttp<Record<string, unknown>>(async ({ body }) => ({ body }), {
       route: 'POST /v1/credentials',
+      params: PARAMS,
       schema: jsonObjectBody(),
       log: recorder().log,
     });

@@ -307,6 +307,34 @@ describe('vendForRequest', () => {
     expect(w.vends[0]?.body).toMatchObject({ entitlement: 'prod-admin', durationSeconds: 2900 });
   });
 
+  it('a valid duration longer than the window has left is shortened to it, not refused', async () => {
+    const w = world();
+    const id = (await createRequest(w.deps)({ caller: alice(), request: ctx, body: ask })).id;
+    await decideRequest(w.deps)({ caller: bob(), request: ctx, id, decision: 'approve' });
+    await decideRequest(w.deps)({ caller: carol(), request: ctx, id, decision: 'approve' });
+    w.advance(1000);
+
+    await vendForRequest(w.deps)({ caller: alice(), request: ctx, id, body: { durationSeconds: 3600 } });
+
+    expect(w.vends[0]?.body).toMatchObject({ durationSeconds: 2900 });
+    expect(w.vends[0]?.grant?.capSeconds).toBe(2900);
+  });
+
+  it.each([7200, 3601, 899, 0, -1, 900.5, 1e308, '900', null])(
+    'refuses durationSeconds %j with duration_out_of_range and vends nothing',
+    async (durationSeconds) => {
+      const w = world();
+      const id = (await createRequest(w.deps)({ caller: alice(), request: ctx, body: ask })).id;
+      await decideRequest(w.deps)({ caller: bob(), request: ctx, id, decision: 'approve' });
+      await decideRequest(w.deps)({ caller: carol(), request: ctx, id, decision: 'approve' });
+
+      await expect(
+        vendForRequest(w.deps)({ caller: alice(), request: ctx, id, body: { durationSeconds } }),
+      ).rejects.toMatchObject({ code: 'duration_out_of_range', status: 400 });
+      expect(w.vends).toHaveLength(0);
+    },
+  );
+
   it('refuses a body naming another entitlement', async () => {
     const w = world();
     const id = (await createRequest(w.deps)({ caller: alice(), request: ctx, body: ask })).id;
@@ -334,6 +362,24 @@ describe('break-glass', () => {
       code: 'rate_limited',
     });
   });
+
+  it.each([
+    ['a break-glass', glass],
+    ['a request', ask],
+  ])(
+    '%s for 7200 s is 400 duration_out_of_range: nothing stored, used, reviewed or posted',
+    async (_, body) => {
+      const w = world();
+
+      await expect(
+        createRequest(w.deps)({ caller: dave(), request: ctx, body: { ...body, durationSeconds: 7200 } }),
+      ).rejects.toMatchObject({ code: 'duration_out_of_range', status: 400 });
+      expect(w.requests.items.size).toBe(0);
+      expect(w.reviews).toHaveLength(0);
+      expect(w.audit).toHaveLength(0);
+      expect(w.slack).toHaveLength(0);
+    },
+  );
 
   it('someone outside the break-glass groups is refused before the limit is read', async () => {
     const w = world();
