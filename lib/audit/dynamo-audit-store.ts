@@ -29,8 +29,7 @@ import { type AuditPosition, type AuditQueryPlan, auditDays } from '../domain/au
 import { AuditUnavailableError, ConflictError } from '../domain/errors';
 import { keys } from '../dynamodb/keys';
 import { log as defaultLog, type VendLog } from '../log';
-import type { AuditSink } from '../ports';
-import type { AuditPage, AuditReader } from './ports';
+import type { AuditPage, AuditReader, AuditSink } from '../ports';
 
 /**
  * {@link AuditSink} on a DynamoDB table (see lib/dynamodb/tables.ts `audit`).

@@ -6,12 +6,12 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type AuditConfig, requireAuditSigning } from '../config';
+import type { AuditSigner } from '../ports';
 import type { AuditTrailDeps } from '../usecases/audit-trail';
 import { DynamoAuditStore } from './dynamo-audit-store';
 import { DynamoDigestStore } from './dynamo-digest-store';
 import { KmsAuditSigner } from './kms-signer';
 import { LocalAuditSigner } from './local-signer';
-import type { AuditSigner } from './ports';
 
 /**
  * Builds {@link AuditTrailDeps} from parts: the Lambda wiring, the CLI, the local stack and tests.

@@ -13,7 +13,7 @@
  */
 import type { Logger, LogLevel, WebClient } from '@slack/web-api';
 import { log as defaultLog, type VendLog } from '../log';
-import type { MessageRef, SlackNotifier } from '../usecases/requests-ports';
+import type { MessageRef, SlackNotifier } from '../ports';
 import type { SlackMessage } from './messages';
 
 /** Options of {@link WebApiSlackNotifier}. */

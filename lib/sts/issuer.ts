@@ -38,15 +38,17 @@ import {
   type VendError,
 } from '../domain/errors';
 import { scrub } from '../log';
-import type { AssumeRoleParams, CredentialIssuer, IssuedCredentials } from '../ports';
 import {
+  type AssumeRoleParams,
   BrokerCredentialsError,
+  type CredentialIssuer,
+  type IssuedCredentials,
   StsFault,
   StsUnavailableError,
   TargetRoleAccessDeniedError,
   THROTTLING,
   UnexpectedStsError,
-} from './errors';
+} from '../ports';
 
 /** Options of {@link StsCredentialIssuer}. */
 export interface StsIssuerOptions {

@@ -9,11 +9,11 @@
  * 4. Answer `{ records, cursor? }`; `cursor` is absent on the last page.
  */
 
-import type { AuditReader } from '../audit/ports';
 import type { AuditRecord } from '../domain/audit';
 import { encodeCursor, parseAuditQuery, planAuditQuery } from '../domain/audit-query';
 import { VendError } from '../domain/errors';
 import type { Caller } from '../domain/types';
+import type { AuditReader } from '../ports';
 
 /** The caller is not an auditor (403 `not_entitled`). */
 export class NotAnAuditorError extends VendError {

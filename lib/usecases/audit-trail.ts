@@ -23,7 +23,6 @@
  * Orphans (`listOrphans`): intent records with no issued and no denied record of the same auditId.
  */
 
-import type { AuditReader, AuditSigner, DigestStore } from '../audit/ports';
 import type { AuditRecord } from '../domain/audit';
 import {
   type AuditDigest,
@@ -37,6 +36,7 @@ import {
   intervalFloor,
 } from '../domain/audit-chain';
 import { auditDays } from '../domain/audit-query';
+import type { AuditReader, AuditSigner, DigestStore } from '../ports';
 
 /** What the sealer, verifier and orphan listing need. */
 export interface AuditTrailDeps {

@@ -80,9 +80,9 @@ import type { Caller, Entitlement } from '../domain/types';
 import type { IdGenerator } from '../ids';
 import type { VendLog } from '../log';
 import type { MetricsSink } from '../metrics';
-import type { AuditSink, EntitlementStore } from '../ports';
-import { approvalMessage, breakGlassBroadcast, requesterNotice } from '../slack/messages';
 import {
+  type AuditSink,
+  type EntitlementStore,
   RequestConflictError,
   type RequestStore,
   type ReviewStore,
@@ -90,7 +90,8 @@ import {
   type SlackDirectory,
   type SlackNotifier,
   type StoredRequest,
-} from './requests-ports';
+} from '../ports';
+import { approvalMessage, breakGlassBroadcast, requesterNotice } from '../slack/messages';
 import type { VendInput, VendResponse } from './vend-credentials';
 
 /** The ports and settings of the request use cases. */

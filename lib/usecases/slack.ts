@@ -25,7 +25,8 @@ import { VendError } from '../domain/errors';
 import type { AccessRequest } from '../domain/request';
 import type { PersonCaller } from '../domain/types';
 import type { VendLog } from '../log';
-import { personFromBinding, type SlackBindingStore } from '../slack/bindings';
+import type { ReplayGuard, SlackBindingStore } from '../ports';
+import { personFromBinding } from '../slack/bindings';
 import { formatDuration } from '../slack/messages';
 import {
   allowListed,
@@ -35,7 +36,7 @@ import {
   type SlackAllowList,
   VEND_USAGE,
 } from '../slack/payload';
-import { REPLAY_TTL_SECONDS, type ReplayGuard, verifySlackRequest } from '../slack/verify';
+import { REPLAY_TTL_SECONDS, verifySlackRequest } from '../slack/verify';
 import type { RequestDeps } from './requests';
 import { createRequest, decideRequest, getRequest } from './requests';
 

@@ -32,8 +32,7 @@ import { parseVendRequest, type VendRequest } from '../domain/vend-request';
 import type { IdGenerator } from '../ids';
 import type { VendLog } from '../log';
 import type { MetricsSink } from '../metrics';
-import type { AuditSink, CredentialIssuer, EntitlementStore } from '../ports';
-import { StsUnavailableError } from '../sts/errors';
+import { type AuditSink, type CredentialIssuer, type EntitlementStore, StsUnavailableError } from '../ports';
 
 /** The body vend returns (CONTRACT §4). */
 export interface VendResponse {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditReader } from '../../../lib/audit/ports';
 import {
   type AuditFilters,
   decodeCursor,
@@ -10,6 +9,7 @@ import {
 import { InvalidRequestError } from '../../../lib/domain/errors';
 import type { PersonCaller } from '../../../lib/domain/types';
 import { keys } from '../../../lib/dynamodb/keys';
+import type { AuditReader } from '../../../lib/ports';
 import { NotAnAuditorError, queryAudit } from '../../../lib/usecases/audit-query';
 
 const NOW = new Date('2026-11-29T12:00:00.000Z');

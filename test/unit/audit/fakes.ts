@@ -3,9 +3,9 @@
  * digests put once per interval.
  */
 
-import type { AuditReader, DigestStore } from '../../../lib/audit/ports';
 import type { AuditDigest } from '../../../lib/domain/audit-chain';
 import { keys } from '../../../lib/dynamodb/keys';
+import type { AuditReader, DigestStore } from '../../../lib/ports';
 
 export class MemoryRecords implements Pick<AuditReader, 'itemsBetween' | 'earliestTime'> {
   readonly items: Record<string, unknown>[] = [];

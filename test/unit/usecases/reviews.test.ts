@@ -18,6 +18,13 @@ import {
 } from '../../../lib/domain/request';
 import type { Entitlement } from '../../../lib/domain/types';
 import {
+  type MessageRef,
+  RequestConflictError,
+  type RequestStore,
+  type ReviewStore,
+  type StoredRequest,
+} from '../../../lib/ports';
+import {
   cancelPendingRequest,
   createRequest,
   decideRequest,
@@ -25,13 +32,6 @@ import {
   type RequestDeps,
   signOffReview,
 } from '../../../lib/usecases/requests';
-import {
-  type MessageRef,
-  RequestConflictError,
-  type RequestStore,
-  type ReviewStore,
-  type StoredRequest,
-} from '../../../lib/usecases/requests-ports';
 import { alice, bob, dave, mallory, person, rawEntitlements } from '../domain/world';
 
 const T0 = new Date('2026-11-29T10:00:00.000Z');

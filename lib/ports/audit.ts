@@ -1,10 +1,25 @@
 /**
- * The ports of the audit trail's read side, sealer and verifier. Use cases (lib/usecases/audit*.ts)
- * take these; lib/audit has the DynamoDB, KMS and local-key adapters, tests wire fakes.
+ * The ports of the audit trail: the append-only sink every decision is written to, and the read
+ * side, sealer and verifier. Use cases (lib/usecases/vend-credentials.ts, requests.ts, audit-*.ts)
+ * take these; lib/audit/ has the DynamoDB, KMS and local-key adapters, tests wire fakes.
  */
 import type { AuditRecord } from '../domain/audit';
 import type { AuditDigest } from '../domain/audit-chain';
 import type { AuditPosition, AuditQueryPlan } from '../domain/audit-query';
+
+/**
+ * The append-only audit trail.
+ *
+ * @example
+ * await audit.append(intentRecord({ … })); // throws AuditUnavailableError if it cannot be recorded
+ */
+export interface AuditSink {
+  /**
+   * Appends one record. Never overwrites: a second append with the same record id and time is a
+   * ConflictError. Any failure to record is an AuditUnavailableError (503).
+   */
+  append(record: AuditRecord): Promise<void>;
+}
 
 /** One page of records and where the next one starts (absent on the last page). */
 export interface AuditPage {
