@@ -2,28 +2,34 @@
  * The operations the benchmark times, all against one running local stack:
  * - {@link vendOperation}: one vend end to end, SigV4-signed as the `ci` profile (the way the vend
  *   CLI signs), through the local API Gateway, its IAM authorizer and the real handler;
- * - {@link baselineOperation}: the backend calls one vend makes (entitlement GetItem, audit intent
- *   PutItem, AssumeRole, audit issued PutItem), made directly one after another with vend's own SDK
- *   clients (lib/clients.ts), with the same parameters' shapes;
+ * - {@link baselineOperation}: the backend calls one vend makes (entitlement GetItem, the two
+ *   rate-limit counter UpdateItems, audit intent PutItem, AssumeRole, audit issued PutItem), made
+ *   directly one after another with vend's own SDK clients (lib/clients.ts), with the same
+ *   parameters' shapes;
+ * - {@link limiterOperation}: what the rate limiter costs a vend, alone: the use case's own
+ *   `enforceRateLimits` over the real counter store (two conditional UpdateItems);
  * - the parts of vend's overhead that the gateway adds, timed alone (client signing, the IAM
  *   authorizer, an HTTP round trip to `GET /v1/health`), to explain the ratio.
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { authorizeIam } from '../infra/local/gateway/authorizers';
 import { apiIdFor } from '../infra/local/gateway/server';
 import { REGION, type Stack } from '../infra/local/stack';
 import type { RawRequest } from '../infra/local/types';
 import { intentRecord, issuedRecord } from '../lib/domain/audit';
-import { callerFromEvent } from '../lib/domain/caller';
+import { callerFromEvent, callerId } from '../lib/domain/caller';
+import { vendLimits, windowOf } from '../lib/domain/rate-limit';
 import { sessionName, sessionTags, sourceIdentity, transitiveTagKeys } from '../lib/domain/session';
 import { buildSessionPolicy } from '../lib/domain/session-policy';
 import type { Caller, Entitlement } from '../lib/domain/types';
 import { DynamoEntitlementStore } from '../lib/dynamodb/entitlement-store';
 import { keys } from '../lib/dynamodb/keys';
+import { DynamoRateLimitStore, takeInput } from '../lib/dynamodb/rate-limit-store';
 import { ulid } from '../lib/ids';
+import { enforceRateLimits } from '../lib/usecases/rate-limit';
 import type { Operation } from './load';
 
 /** The vend every sample makes (the e2e suite's service vend). */
@@ -116,10 +122,11 @@ function ciCaller(stack: Stack): Caller {
 }
 
 /**
- * The baseline: vend's four backend calls, one after another, on vend's own clients. Parameters are
+ * The baseline: vend's six backend calls, one after another, on vend's own clients. Parameters are
  * built by the same domain functions vend uses, so items and the AssumeRole input have the same
  * size and shape (ExternalId, SourceIdentity, the four `vend:*` transitive tags, and a session
- * policy exactly when vend would send one: prod-readonly has no ceiling, so none).
+ * policy exactly when vend would send one: prod-readonly has no ceiling, so none), and the counter
+ * writes are the store's own `takeInput` on the same two counters a vend takes.
  */
 export async function baselineOperation(stack: Stack): Promise<Operation> {
   // Imported only now: lib/clients.ts reads the handler environment the stack set, as a cold start does.
@@ -134,6 +141,7 @@ export async function baselineOperation(stack: Stack): Promise<Operation> {
   const caller = ciCaller(stack);
   const policy = buildSessionPolicy({ requested: undefined, ceiling: entitlement.ceiling });
   const identity = sourceIdentity(caller);
+  const limits = vendLimits(callerId(caller), entitlement, config().rateLimits);
   let n = 0;
   return async () => {
     n += 1;
@@ -157,6 +165,11 @@ export async function baselineOperation(stack: Stack): Promise<Operation> {
         ConsistentRead: true,
       }),
     );
+    const now = new Date();
+    for (const limit of limits) {
+      const counter = { ...limit, window: windowOf(now, limit.windowSeconds) };
+      await dynamoDocuments.send(new UpdateCommand(takeInput(tables.limits, counter)));
+    }
     const intent = intentRecord({ id: ulid(new Date()), time: new Date(), auditId, request, ...facts });
     await dynamoDocuments.send(
       new PutCommand({
@@ -195,6 +208,34 @@ export async function baselineOperation(stack: Stack): Promise<Operation> {
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
+  };
+}
+
+/**
+ * The rate limiter alone, as a vend runs it: `enforceRateLimits` with the real counter store on the
+ * two counters of a `ci` vend of prod-readonly (its own limit, then the entitlement's). The stack
+ * runs with limits no sample can reach, so every sample is two admitted conditional writes.
+ */
+export async function limiterOperation(stack: Stack): Promise<Operation> {
+  const { dynamoDocuments } = await import('../lib/clients');
+  const { config } = await import('../lib/config');
+  const cfg = config();
+  const entitlement = await new DynamoEntitlementStore(dynamoDocuments, cfg.tables.entitlements).get(
+    VEND_BODY.entitlement,
+  );
+  if (!entitlement) throw new BenchCallError(`entitlement ${VEND_BODY.entitlement} is not seeded`);
+  const limits = vendLimits(callerId(ciCaller(stack)), entitlement, cfg.rateLimits);
+  const deps = {
+    limiter: new DynamoRateLimitStore(dynamoDocuments, cfg.tables.limits),
+    now: () => new Date(),
+    log: {
+      error: (message: string) => {
+        throw new BenchCallError(message);
+      },
+    },
+  };
+  return async () => {
+    await enforceRateLimits(deps, limits);
   };
 }
 

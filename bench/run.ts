@@ -18,7 +18,8 @@
  * 2. warm up (JIT, connection pools, the emulators' tables);
  * 3. concurrency 1: vend and baseline interleaved A B B A …, N samples each;
  * 4. concurrency 8, 32 and 64: N samples of each, vend then baseline; throughput and CPU per op;
- * 5. the gateway's share of the overhead: client signing, IAM authorizer, a health round trip;
+ * 5. the gateway's share of the overhead: client signing, IAM authorizer, a health round trip; and
+ *    what the rate limiter costs a vend (its two counter writes, alone);
  * 6. stop the stack; build every function's bundle and time its import in fresh processes;
  * 7. compare with the targets, print, write the files.
  */
@@ -37,6 +38,7 @@ import {
   authorizerOperation,
   baselineOperation,
   healthOperation,
+  limiterOperation,
   signOperation,
   VEND_BODY,
   VEND_PATH,
@@ -127,12 +129,29 @@ interface Measured {
   sign: SeriesResult;
   authorizer: SeriesResult;
   health: SeriesResult;
+  limiter: SeriesResult;
 }
+
+/**
+ * The benchmark vends thousands of times a minute as one caller: the stack runs with rate limits no
+ * series can reach, so every vend pays the limiter's writes and none is refused (a refusal would be
+ * an error sample). The limiter's cost is measured, not its refusals.
+ */
+const BENCH_RATE_LIMITS = {
+  VEND_RATE_LIMIT_PER_CALLER: '1000000',
+  VEND_RATE_LIMIT_PER_ENTITLEMENT: '1000000',
+} as const;
 
 async function withStack<T>(fn: (stack: Stack) => Promise<T>): Promise<T> {
   const dataDir = await mkdtemp(join(tmpdir(), 'vend-bench-'));
   try {
-    const stack = await startStack({ apiPort: 0, awsPort: 0, memory: true, dataDir });
+    const stack = await startStack({
+      apiPort: 0,
+      awsPort: 0,
+      memory: true,
+      dataDir,
+      handlerEnv: { ...BENCH_RATE_LIMITS },
+    });
     try {
       return await fn(stack);
     } finally {
@@ -182,6 +201,8 @@ async function measure(stack: Stack, o: Options): Promise<Measured> {
   out.sign = await runSeries(signOperation(stack), parts);
   out.authorizer = await runSeries(await authorizerOperation(stack), parts);
   out.health = await runSeries(healthOperation(stack), parts);
+  progress('rate limiter: its two counter writes per vend, alone');
+  out.limiter = await runSeries(await limiterOperation(stack), parts);
   return out;
 }
 
@@ -267,6 +288,17 @@ function buildResults(o: Options, m: Measured, fns: Record<string, FunctionResul
       overhead.gatewayIamAuthorizerP50Ms -
       overhead.healthRoundTripP50Ms,
   );
+  const limiterStats = report(m.limiter);
+  const limiter = {
+    ...limiterStats,
+    counterWritesPerVend: 2,
+    shareOfVendP50: round3(limiterStats.p50 / vend.c1!.p50),
+    shareOfBaselineP50: round3(limiterStats.p50 / baseline.c1!.p50),
+    note:
+      "enforceRateLimits over the real counter store at concurrency 1: the caller's and the entitlement's " +
+      'conditional UpdateItem on the limits table, in sequence, as every vend runs them (they are also part of ' +
+      'the baseline). Against in-process dynalite; in AWS each is one single-digit-millisecond DynamoDB write.',
+  };
   const coldInitMs = Object.fromEntries(
     Object.entries(fns).map(([k, f]) => [k, f.coldInitMs ?? null]),
   ) as Record<string, number | null>;
@@ -347,6 +379,7 @@ function buildResults(o: Options, m: Measured, fns: Record<string, FunctionResul
     baseline,
     throughput,
     overhead: { ...overhead, handlerRemainderP50Ms: handlerShare },
+    limiter,
     coldInitMs,
     functions: fns,
     targets,
@@ -409,6 +442,11 @@ function printTable(r: Results): void {
     `overhead at p50: ${fmt(r.overhead.vendMinusBaselineP50Ms)} ms = signing ${fmt(r.overhead.clientSignP50Ms)} + ` +
       `IAM authorizer ${fmt(r.overhead.gatewayIamAuthorizerP50Ms)} + gateway round trip ${fmt(r.overhead.healthRoundTripP50Ms)} + ` +
       `handler remainder ${fmt(r.overhead.handlerRemainderP50Ms)}`,
+  );
+  print(
+    `rate limiter per vend (${r.limiter.counterWritesPerVend} counter writes, alone): p50 ${fmt(r.limiter.p50)} ms, ` +
+      `p99 ${fmt(r.limiter.p99)} ms = ${fmt(r.limiter.shareOfVendP50 * 100, 1)}% of vend p50 ` +
+      `(${fmt(r.limiter.shareOfBaselineP50 * 100, 1)}% of baseline p50)`,
   );
   print('');
   const fw = [14, 11, 10, 12, 13];

@@ -1,6 +1,7 @@
 /**
  * `POST /v1/slack/commands` and `POST /v1/slack/interactions`: no authorizer; Slack's request
- * signature is checked in lib/usecases/slack.ts on the raw bytes. Wiring only.
+ * signature, then the workspace and app, are checked in lib/usecases/slack.ts on the raw bytes (a
+ * refused workspace or app is thrown and answered by the chain as problem+json). Wiring only.
  *
  * The raw body is taken from the event BEFORE the HTTP chain runs: the chain decodes base64 bodies
  * to text, and the signature covers the bytes Slack sent, not a re-encoding of them.

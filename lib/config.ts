@@ -13,6 +13,14 @@
  * the real clients at its emulator without any vend-specific code path.
  */
 
+import {
+  RATE_LIMIT_MAX,
+  RATE_LIMIT_MIN,
+  RATE_WINDOW_MAX_SECONDS,
+  RATE_WINDOW_MIN_SECONDS,
+  type RateLimitSettings,
+} from './domain/rate-limit';
+
 /** Log levels accepted by Powertools Logger. */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 
@@ -28,6 +36,8 @@ export interface Config {
     readonly audit: string;
     /** `VEND_REQUESTS_TABLE` */
     readonly requests: string;
+    /** `VEND_LIMITS_TABLE`: rate-limit counters (docs/rate-limits.md). */
+    readonly limits: string;
   };
   /** Present only when both `VEND_OIDC_ISSUER` and `VEND_OIDC_AUDIENCE` are set; see {@link requireOidc}. */
   readonly oidc: { readonly issuer: string; readonly audience: string } | undefined;
@@ -47,6 +57,11 @@ export interface Config {
   readonly requestTtlSeconds: number;
   /** Slack settings; every field is optional so functions that do not talk to Slack never need them. */
   readonly slack: SlackConfig;
+  /**
+   * Rate-limit defaults (`VEND_RATE_LIMIT_*`); an entitlement's `rateLimit` overrides the vend limits.
+   * docs/rate-limits.md relates them to the STS AssumeRole quota.
+   */
+  readonly rateLimits: Readonly<RateLimitSettings>;
 }
 
 /** Slack settings (`VEND_SLACK_*`). See docs/approvals.md for how to create the app. */
@@ -110,6 +125,28 @@ function list(env: Env, name: string): string[] {
     .filter((v) => v !== '');
 }
 
+function count(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigurationError(`${name} must be a whole number`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigurationError(`${name} must be between ${min} and ${max}`);
+  return value;
+}
+
+/**
+ * The rate-limit defaults (docs/rate-limits.md): a 60 s window; 20 vends per caller per entitlement
+ * (a CI job that vends once per step stays far below it; a burst of hundreds does not); 120 vends
+ * per entitlement across callers (2/s sustained: 50 entitlements at their limit are 100 AssumeRole/s,
+ * a sixth of the 600/s reported for an account and Region); 5 new access requests per person.
+ */
+export const RATE_LIMIT_DEFAULTS: Readonly<RateLimitSettings> = Object.freeze({
+  windowSeconds: 60,
+  perCaller: 20,
+  perEntitlement: 120,
+  requestsPerCaller: 5,
+});
+
 function seconds(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
@@ -132,7 +169,7 @@ export function logLevelFromEnv(env: Env = process.env): LogLevel {
  * Builds a {@link Config} from an environment. Pure: tests pass their own record.
  *
  * @example
- * const cfg = loadConfig({ AWS_REGION: 'eu-west-1', VEND_ENTITLEMENTS_TABLE: 'e', VEND_AUDIT_TABLE: 'a', VEND_REQUESTS_TABLE: 'r' });
+ * const cfg = loadConfig({ AWS_REGION: 'eu-west-1', VEND_ENTITLEMENTS_TABLE: 'e', VEND_AUDIT_TABLE: 'a', VEND_REQUESTS_TABLE: 'r', VEND_LIMITS_TABLE: 'l' });
  * cfg.tables.audit; // 'a'
  */
 export function loadConfig(env: Env): Config {
@@ -148,6 +185,7 @@ export function loadConfig(env: Env): Config {
       entitlements: required(env, 'VEND_ENTITLEMENTS_TABLE'),
       audit: required(env, 'VEND_AUDIT_TABLE'),
       requests: required(env, 'VEND_REQUESTS_TABLE'),
+      limits: required(env, 'VEND_LIMITS_TABLE'),
     },
     oidc: issuer && audience ? { issuer, audience } : undefined,
     sts: {
@@ -169,8 +207,37 @@ export function loadConfig(env: Env): Config {
       approversChannel: optional(env, 'VEND_SLACK_APPROVERS_CHANNEL'),
       securityChannel: optional(env, 'VEND_SLACK_SECURITY_CHANNEL'),
     },
+    rateLimits: rateLimitsFromEnv(env),
   };
   return deepFreeze(cfg);
+}
+
+function rateLimitsFromEnv(env: Env): RateLimitSettings {
+  const d = RATE_LIMIT_DEFAULTS;
+  return {
+    windowSeconds: count(
+      env,
+      'VEND_RATE_LIMIT_WINDOW_SECONDS',
+      d.windowSeconds,
+      RATE_WINDOW_MIN_SECONDS,
+      RATE_WINDOW_MAX_SECONDS,
+    ),
+    perCaller: count(env, 'VEND_RATE_LIMIT_PER_CALLER', d.perCaller, RATE_LIMIT_MIN, RATE_LIMIT_MAX),
+    perEntitlement: count(
+      env,
+      'VEND_RATE_LIMIT_PER_ENTITLEMENT',
+      d.perEntitlement,
+      RATE_LIMIT_MIN,
+      RATE_LIMIT_MAX,
+    ),
+    requestsPerCaller: count(
+      env,
+      'VEND_RATE_LIMIT_REQUESTS_PER_CALLER',
+      d.requestsPerCaller,
+      RATE_LIMIT_MIN,
+      RATE_LIMIT_MAX,
+    ),
+  };
 }
 
 function deepFreeze<T extends object>(value: T): T {

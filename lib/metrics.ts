@@ -7,7 +7,8 @@
  * | metric | emitted by | alarm |
  * |---|---|---|
  * | `VendIssued` | a vend that returned credentials | – |
- * | `VendDenied` | a vend refused (4xx), dimension-free; the problem code is in the log line | – |
+ * | `VendDenied` | a vend refused (4xx but 429), dimension-free; the problem code is in the log line | – |
+ * | `RateLimited` | a vend refused by a rate limit (429, docs/rate-limits.md) | – |
  * | `BreakGlassUsed` | a break-glass grant | every use (`BreakGlassUsedAlarm`) |
  * | `StsThrottled` | an AssumeRole that ran out of retries on throttling | `StsThrottledAlarm` |
  *
@@ -19,7 +20,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 /** The metric names vend emits (serverless.yml alarms refer to them). */
-export type VendMetric = 'VendIssued' | 'VendDenied' | 'BreakGlassUsed' | 'StsThrottled';
+export type VendMetric = 'VendIssued' | 'VendDenied' | 'RateLimited' | 'BreakGlassUsed' | 'StsThrottled';
 
 /** Where metrics go; tests pass a recorder. */
 export interface MetricsSink {

@@ -3,6 +3,7 @@
  * vend and listing bundles do not carry @slack/web-api and the request stores (cold start, STYLE §12).
  */
 import { dynamoDocuments } from './clients';
+import { clock } from './clock';
 import { config } from './config';
 import { DynamoSlackBindingStore } from './dynamodb/binding-store';
 import { DynamoReplayGuard } from './dynamodb/replay-guard';
@@ -43,7 +44,9 @@ export function requestDeps(): RequestDeps {
       ...(cfg.slack.securityChannel ? { security: cfg.slack.securityChannel } : {}),
     },
     vend: vendCredentials(vend),
-    now: () => new Date(),
+    limiter: vend.limiter,
+    rateLimits: cfg.rateLimits,
+    now: clock,
     newId: (time) => ulid(time),
     log,
     pendingTtlSeconds: cfg.requestTtlSeconds,
@@ -69,7 +72,7 @@ export function slackDeps(): SlackDeps {
     replay: new DynamoReplayGuard(dynamoDocuments, cfg.tables.requests),
     bindings: slackBindings(),
     requests: requestDeps(),
-    now: () => new Date(),
+    now: clock,
     log,
   };
   return slack;

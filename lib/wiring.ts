@@ -2,11 +2,15 @@
  * Real adapters for the functions, built once per process on first use (so a function that needs
  * only the entitlement store never builds the STS issuer). Functions import from here; use cases
  * never do: they take their ports as arguments.
+ * The use cases' clock is lib/clock.ts: the system clock in Lambda, the local stack's own clock when
+ * the stack hosts the handlers.
  */
 import { DynamoAuditStore } from './audit/dynamo-audit-store';
 import { dynamoDocuments, sts } from './clients';
+import { clock } from './clock';
 import { config } from './config';
 import { DynamoEntitlementStore } from './dynamodb/entitlement-store';
+import { DynamoRateLimitStore } from './dynamodb/rate-limit-store';
 import { ulid } from './ids';
 import { log } from './log';
 import { countMetric } from './metrics';
@@ -35,7 +39,9 @@ export function vendDeps(): VendDeps {
       deadlineMs: cfg.sts.deadlineMs,
       baseDelayMs: cfg.sts.baseDelayMs,
     }),
-    now: () => new Date(),
+    limiter: new DynamoRateLimitStore(dynamoDocuments, cfg.tables.limits),
+    rateLimits: cfg.rateLimits,
+    now: clock,
     newId: (time) => ulid(time),
     log,
     metrics: { count: countMetric },

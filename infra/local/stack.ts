@@ -9,8 +9,9 @@
  * 2. make the issuer (key under `<dataDir>/oidc`) and the Slack sink behind those mounts;
  * 3. mint base sessions for the profiles, write `<dataDir>/aws/{config,credentials}`;
  * 4. create serverless.yml's DynamoDB tables on the endpoint (kept across runs);
- * 5. start the gateway with the handler environment; write `<dataDir>/stack.json` (the URLs and the
- *    issuer; kept after stop so `vend dev token` can mint offline for the last issuer).
+ * 5. start the gateway with the handler environment and hand the handlers the stack's clock
+ *    (lib/clock.ts); write `<dataDir>/stack.json` (the URLs and the issuer; kept after stop so
+ *    `vend dev token` can mint offline for the last issuer).
  */
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -27,6 +28,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parse as parseYaml } from 'yaml';
 import { LocalAuditSigner } from '../../lib/audit/local-signer';
 import { buildAuditTrailDeps } from '../../lib/audit/trail-deps';
+import { useClock } from '../../lib/clock';
 import { loadAuditConfig } from '../../lib/config';
 import { DynamoSlackBindingStore } from '../../lib/dynamodb/binding-store';
 import { DynamoEntitlementStore } from '../../lib/dynamodb/entitlement-store';
@@ -133,6 +135,10 @@ export interface StackOptions {
   memory?: boolean;
   /** serverless.yml to serve; default the repository's. */
   serverlessFile?: string;
+  /**
+   * The stack's clock: the local STS, the OIDC issuer, the gateway's authorizers and (lib/clock.ts)
+   * the handlers all read it, so a spec can move time for the whole stack at once.
+   */
   now?: () => Date;
   /** Gateway access log (one line per request). */
   log?: (line: string) => void;
@@ -266,6 +272,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   const aws = await startAwsEndpoint({
     port: awsPort,
+    region: REGION,
     dataDir: persist ? join(dataDir, 'dynamodb') : undefined,
     store,
     now,
@@ -353,6 +360,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     } finally {
       dynamo.destroy();
     }
+    // The handlers run in this process: they read the stack's clock, as everything else here does.
+    useClock(opts.now);
     const gateway = await startGateway({
       port: apiPort,
       serverlessFile,
@@ -434,12 +443,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       auditTrail,
       sealAudit: async (options = {}) => sealAuditTrail(await auditTrail(), options),
       stop: async () => {
+        useClock(undefined);
         auditDocuments?.destroy();
         await gateway.close();
         await aws.close();
       },
     };
   } catch (error) {
+    useClock(undefined);
     await aws.close().catch(() => undefined);
     throw error;
   }

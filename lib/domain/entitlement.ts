@@ -12,6 +12,7 @@ import {
   ROLE_CHAINING_MAX_SECONDS,
   SESSION_POLICY_MAX_CHARS,
 } from './limits';
+import { parseRateLimit, RateLimitFieldError } from './rate-limit';
 import { hasPolicyVariable, stsPolicyTextProblem } from './session-policy';
 import type { ApprovalGate, BreakGlassGate, Caller, Entitlement, EntitlementPrincipals } from './types';
 
@@ -36,11 +37,13 @@ export const ENTITLEMENT_KEYS = [
   'requesterGroups',
   'approval',
   'breakGlass',
+  'rateLimit',
 ] as const;
 
 /**
  * Validate one entitlement definition (from config) and return it with defaults filled in:
  * `maxDurationSeconds` defaults to 3600, `defaultDurationSeconds` to the max, `principals` to none.
+ * `rateLimit` is kept only when given: absent fields take the deployment's defaults at vend time.
  *
  * @throws EntitlementConfigError naming the entitlement and the field; never quoting the ExternalId
  * @example
@@ -145,6 +148,15 @@ export function parseEntitlement(raw: unknown): Entitlement {
   }
 
   if (raw.breakGlass !== undefined) ent.breakGlass = breakGlassField(raw.breakGlass, fail);
+
+  if (raw.rateLimit !== undefined) {
+    try {
+      ent.rateLimit = parseRateLimit(raw.rateLimit);
+    } catch (e) {
+      if (!(e instanceof RateLimitFieldError)) throw e;
+      fail(e.field, e.message);
+    }
+  }
 
   return ent;
 }

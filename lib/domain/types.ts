@@ -73,4 +73,6 @@ export interface Entitlement {
   requesterGroups?: string[];
   approval?: ApprovalGate;
   breakGlass?: BreakGlassGate;
+  /** Overrides of the deployment's rate-limit defaults for this entitlement (lib/domain/rate-limit.ts). */
+  rateLimit?: { perCaller?: number; perEntitlement?: number };
 }

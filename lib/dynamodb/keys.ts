@@ -2,13 +2,14 @@
  * THE key builder: every DynamoDB key vend writes or queries is built here, so prefixes such as
  * `ENT#` live in exactly one file (Common Fate's `keys.*` pattern).
  *
- * All three tables use the same generic attribute names, `pk`/`sk` for the base table and
+ * All tables use the same generic attribute names, `pk`/`sk` for the base table and
  * `gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk` for up to two global secondary indexes, so an item's meaning
  * lives in its key values, not in per-table attribute names (see ./tables.ts).
  *
  * Sort keys that order by time are `<ISO-8601 UTC time>#<id>`: ISO strings with a fixed `Z` suffix
  * sort lexically in time order, and the id suffix keeps two records in the same millisecond apart.
  */
+import type { LimitScope } from '../domain/rate-limit';
 
 /** A base-table key. */
 export interface Key {
@@ -59,6 +60,9 @@ const SLACK_PERSON_PREFIX = 'SLACK_PERSON#';
 const SLACK_PERSON_SK = 'SLACK_PERSON';
 const SLACK_REPLAY_PREFIX = 'SLACK_REPLAY#';
 const SLACK_REPLAY_SK = 'REPLAY';
+const RATE_CALLER_PREFIX = 'RATE_CALLER#';
+const RATE_ENTITLEMENT_PREFIX = 'RATE_ENT#';
+const RATE_REQUESTER_PREFIX = 'RATE_REQUESTER#';
 
 /** `2026-11-29T10:15:00.000Z` → `2026-11-29`. Throws on anything that is not a UTC ISO time. */
 function utcDay(isoTime: string): string {
@@ -210,6 +214,29 @@ export const keys = {
   /** A Slack request already handled (replay guard); the key is already a hash. */
   slackReplay(replayKey: string): Key {
     return { pk: SLACK_REPLAY_PREFIX + replayKey, sk: SLACK_REPLAY_SK };
+  },
+
+  /**
+   * One rate-limit counter (limits table): the partition is what is counted, the sort key the start
+   * of its fixed window (lib/domain/rate-limit.ts), so each window is its own item and an old
+   * window's item is never read again (TTL deletes it later; nothing depends on when).
+   * - `RATE_CALLER#<entitlement>#<caller id>`: one caller's vends of one entitlement;
+   * - `RATE_ENT#<entitlement>`: every caller's vends of one entitlement;
+   * - `RATE_REQUESTER#<caller id>`: access requests one person opened.
+   * The entitlement id comes first in the caller key: ids never contain `#`, caller ids may.
+   *
+   * @example keys.rateCounter({ kind: 'entitlement', entitlement: 'prod-readonly' }, '2026-11-29T10:00:00.000Z')
+   * // { pk: 'RATE_ENT#prod-readonly', sk: '2026-11-29T10:00:00.000Z' }
+   */
+  rateCounter(scope: LimitScope, windowStart: string): Key {
+    utcDay(windowStart);
+    const pk =
+      scope.kind === 'caller'
+        ? `${RATE_CALLER_PREFIX}${scope.entitlement}#${scope.callerId}`
+        : scope.kind === 'entitlement'
+          ? RATE_ENTITLEMENT_PREFIX + scope.entitlement
+          : RATE_REQUESTER_PREFIX + scope.callerId;
+    return { pk, sk: windowStart };
   },
 } as const;
 

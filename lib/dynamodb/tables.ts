@@ -1,5 +1,5 @@
 /**
- * The three DynamoDB tables vend uses, described once. serverless.yml (`resources`) and the local
+ * The four DynamoDB tables vend uses, described once. serverless.yml (`resources`) and the local
  * stack mirror these definitions; integration tests create tables from them directly, so a
  * definition that does not work fails a test here first.
  *
@@ -9,16 +9,19 @@
  * | audit | `AUDIT#<yyyy-mm-dd>` / `<time>#<id>` | `AUDIT_CALLER#<callerId>` / `<time>#<id>` | `AUDIT_ENT#<entitlement>` / `<time>#<id>` |
  * | audit (digests) | `AUDIT_DIGEST` / `<interval start>` | – (no gsi attributes) | – |
  * | requests | `REQ#<id>` / `REQUEST` | `REQUESTER#<callerId>` / `<createdAt>#<id>` | `REQ_STATUS#<status>` / `<createdAt>#<id>` |
+ * | limits | `RATE_CALLER#…`, `RATE_ENT#…`, `RATE_REQUESTER#…` / `<window start>` | – | – |
  *
  * All are on-demand (PAY_PER_REQUEST) and project ALL attributes into their indexes: the items are
- * small and every query returns whole records. The requests table has a TTL attribute `ttl`, which
- * only cleans up: expiry is always checked in code (dynalite has no TTL, and real TTL deletes late).
+ * small and every query returns whole records. The requests and limits tables have a TTL attribute
+ * `ttl`, which only cleans up: expiry is always checked in code (dynalite has no TTL, and real TTL
+ * deletes late). The limits table holds only rate-limit counters, apart from the request state: it
+ * takes a write on every vend, and the runtime role may only UpdateItem it.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { INDEX } from './keys';
 
 /** Which table; matches the config keys in lib/config.ts (`config().tables.<name>`). */
-export type TableName = 'entitlements' | 'audit' | 'requests';
+export type TableName = 'entitlements' | 'audit' | 'requests' | 'limits';
 
 /** A table definition without its name (names come from the environment). */
 export type TableDefinition = Omit<CreateTableCommandInput, 'TableName'> & {
@@ -76,6 +79,7 @@ export const tableDefinitions: Readonly<Record<TableName, TableDefinition>> = {
   entitlements: { ...baseKey, BillingMode: 'PAY_PER_REQUEST' },
   audit: { ...twoIndexes, BillingMode: 'PAY_PER_REQUEST' },
   requests: { ...twoIndexes, BillingMode: 'PAY_PER_REQUEST', ttlAttribute: 'ttl' },
+  limits: { ...baseKey, BillingMode: 'PAY_PER_REQUEST', ttlAttribute: 'ttl' },
 };
 
 /**

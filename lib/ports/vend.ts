@@ -1,10 +1,11 @@
 /**
  * The ports of the vend path (lib/usecases/vend-credentials.ts, list-entitlements.ts): where
- * entitlements live and who issues credentials. Use cases take these interfaces; lib/wiring/ passes
+ * entitlements live, who issues credentials, and the rate-limit counters. Use cases take these interfaces; lib/wiring/ passes
  * the real adapters (lib/dynamodb/entitlement-store.ts, lib/sts/issuer.ts) and tests pass fakes.
  * The errors a {@link CredentialIssuer} may throw are beside it, in ./vend-errors.ts. Nothing here
  * does I/O.
  */
+import type { RateCounter } from '../domain/rate-limit';
 import type { Entitlement } from '../domain/types';
 
 /**
@@ -62,4 +63,25 @@ export interface IssuedCredentials {
  */
 export interface CredentialIssuer {
   assume(params: AssumeRoleParams): Promise<IssuedCredentials>;
+}
+
+/**
+ * Rate-limit counters (lib/domain/rate-limit.ts). Counting and checking are one atomic step, so two
+ * concurrent vends can never both take the last use of a window.
+ *
+ * @example
+ * if (!(await limits.take(counter))) throw rateLimitedError(counter, now);
+ */
+export interface RateLimitStore {
+  /**
+   * Counts one use in `counter.window` when the counter holds fewer than `counter.max`, and answers
+   * `true`; answers `false`, counting nothing, when it is full. Any failure to decide throws
+   * (a 503: the limiter fails closed, and nothing is vended without it).
+   */
+  take(counter: RateCounter): Promise<boolean>;
+  /**
+   * Gives back one use taken by {@link take} (a later limit of the same call refused it). Best effort:
+   * never below zero; a failure throws and the caller logs it (the use then stays counted).
+   */
+  release(counter: RateCounter): Promise<void>;
 }

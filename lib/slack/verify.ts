@@ -10,8 +10,15 @@
  *
  * Refusals say only which check failed; no result or error ever carries the signing secret or the
  * signature vend computed.
+ *
+ * Right after the signature, and before anything else of the body is interpreted, the workspace and
+ * the app are read with the least parsing possible ({@link slackOrigin}) and checked against the
+ * allow-list: one signing secret serves every workspace an app is installed in, so a correct
+ * signature says "Slack, for this app", not "a workspace vend serves". A request from elsewhere is
+ * refused without a look at what it asks ({@link SlackOriginNotAllowedError}).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { VendError } from '../domain/errors';
 import type { ReplayGuard } from '../ports/slack';
 
 /** Why a request was refused. */
@@ -141,6 +148,69 @@ export function memoryReplayGuard(now: () => Date): ReplayGuard {
       return false;
     },
   };
+}
+
+/** Which Slack route a body came to: slash commands or interactions (button clicks). */
+export type SlackRoute = 'command' | 'interaction';
+
+/** The workspace and app a verified Slack request names; a part that could not be read is absent. */
+export interface SlackOrigin {
+  teamId?: string;
+  apiAppId?: string;
+}
+
+/**
+ * Reads only the workspace and the app from a verified body, interpreting nothing else:
+ * - a command: the form fields `team_id` and `api_app_id`;
+ * - an interaction: the form field `payload` as JSON, its `api_app_id` and `team.id` (or
+ *   `user.team_id` when `team` is null, as org-wide Enterprise Grid installs send it).
+ *
+ * Whatever cannot be read (no such field, a payload that is not a JSON object) is left out, and an
+ * origin with a part missing is on no allow-list: unknown origins are refused, never guessed at.
+ *
+ * @example
+ * slackOrigin('command', 'command=%2Fvend&team_id=T0VENDLOCAL&api_app_id=A0VEND&user_id=U0ALICE')
+ * // { teamId: 'T0VENDLOCAL', apiAppId: 'A0VEND' }
+ */
+export function slackOrigin(route: SlackRoute, bodyText: string): SlackOrigin {
+  const form = new URLSearchParams(bodyText);
+  if (route === 'command') return origin(form.get('team_id'), form.get('api_app_id'));
+  let payload: unknown;
+  try {
+    payload = JSON.parse(form.get('payload') ?? '');
+  } catch {
+    return {};
+  }
+  if (!isRecord(payload)) return {};
+  const team = isRecord(payload.team) ? payload.team.id : undefined;
+  const userTeam = isRecord(payload.user) ? payload.user.team_id : undefined;
+  return origin(typeof team === 'string' && team !== '' ? team : userTeam, payload.api_app_id);
+}
+
+/**
+ * A correctly signed Slack request from a workspace or app vend does not serve, or that names
+ * neither (403 `not_entitled`). Checked before the payload is read, so such a request changes
+ * nothing and learns nothing about what vend would have done with it. The detail never repeats the
+ * ids the request carried.
+ *
+ * @example `if (!allowListed(slackOrigin('interaction', text), allow)) throw new SlackOriginNotAllowedError()`
+ */
+export class SlackOriginNotAllowedError extends VendError {
+  readonly code = 'not_entitled';
+  constructor() {
+    super('this Slack workspace or app is not allowed to use vend');
+  }
+}
+
+function origin(teamId: unknown, apiAppId: unknown): SlackOrigin {
+  const out: SlackOrigin = {};
+  if (typeof teamId === 'string' && teamId !== '') out.teamId = teamId;
+  if (typeof apiAppId === 'string' && apiAppId !== '') out.apiAppId = apiAppId;
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function header(headers: Readonly<Record<string, string | undefined>>, name: string): string | undefined {

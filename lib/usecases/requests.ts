@@ -5,7 +5,8 @@
  *
  * Create (`POST /v1/requests`, `/vend request`):
  * 1. Validate the body (400 before anything about the entitlement is revealed), read the entitlement.
- * 2. `newRequest` (403 outside the requester groups, 400 duration) → store it (conditional put).
+ * 2. `newRequest` (403 outside the requester groups, 400 duration); the per-person creation limit
+ *    (429, audited; lib/usecases/rate-limit.ts) → store it (conditional put).
  * 3. Audit `requested`; post the approval message to the approvers' channel and remember its ts.
  *
  * Break-glass (`breakGlass: true`, `/vend break-glass`):
@@ -62,6 +63,7 @@ import {
   NotFoundError,
   VendError,
 } from '../domain/errors';
+import type { RateLimitSettings } from '../domain/rate-limit';
 import {
   type AccessRequest,
   COMMENT_MAX_CHARS,
@@ -83,6 +85,7 @@ import type { MetricsSink } from '../metrics';
 import {
   type AuditSink,
   type EntitlementStore,
+  type RateLimitStore,
   RequestConflictError,
   type RequestStore,
   type ReviewStore,
@@ -92,6 +95,7 @@ import {
   type StoredRequest,
 } from '../ports';
 import { approvalMessage, breakGlassBroadcast, requesterNotice } from '../slack/messages';
+import { limitRequestCreation } from './rate-limit';
 import type { VendInput, VendResponse } from './vend-credentials';
 
 /** The ports and settings of the request use cases. */
@@ -116,6 +120,9 @@ export interface RequestDeps {
   metrics?: MetricsSink;
   /** How many times a vote that lost only to the version is decided again (default 5). */
   voteRetries?: number;
+  /** Counters for the per-person limit on opening requests (docs/rate-limits.md); none when absent. */
+  limiter?: RateLimitStore;
+  rateLimits?: RateLimitSettings;
 }
 
 /** Who is acting and the HTTP facts for the audit trail. */
@@ -160,6 +167,12 @@ export function createRequest(
       entitlement,
       body,
       ...(deps.pendingTtlSeconds !== undefined ? { pendingTtlSeconds: deps.pendingTtlSeconds } : {}),
+    });
+    await limitRequestCreation(deps, {
+      caller,
+      request: ctx,
+      requestId: req.id,
+      entitlement: req.entitlement,
     });
     await deps.requests.create(req);
     await audit(deps, ctx, 'requested', req, caller);

@@ -7,8 +7,12 @@
  * Primary course (both routes):
  * 1. Verify the v0 signature on the raw bytes (401 on any failure: missing, stale or future
  *    timestamp, wrong version, changed byte).
- * 2. Parse the envelope (400 when it is not a Slack command / interaction at all).
- * 3. Allow-list `api_app_id` and the team (403).
+ * 2. Allow-list the workspace and `api_app_id`, read from the form body alone (`slackOrigin`) before
+ *    anything else of the body is interpreted: a request from another workspace or app, or naming
+ *    none, is 403 problem+json `not_entitled` (thrown, so the HTTP chain renders it) and changes
+ *    nothing. Logged as a warning; Slack refusals are not audit records (no vend was asked for).
+ * 3. Parse the envelope (400 when it is not a Slack command / interaction at all), and check that
+ *    it names the same allowed workspace and app (403 as in 2).
  * 4. Refuse a replay: the replay guard remembers every accepted request for its whole acceptance
  *    window (401), so a replayed click or command changes nothing.
  * 5. Map the Slack user to a person through the binding store, never by email (403 when unbound).
@@ -36,7 +40,13 @@ import {
   type SlackAllowList,
   VEND_USAGE,
 } from '../slack/payload';
-import { REPLAY_TTL_SECONDS, verifySlackRequest } from '../slack/verify';
+import {
+  REPLAY_TTL_SECONDS,
+  SlackOriginNotAllowedError,
+  type SlackRoute,
+  slackOrigin,
+  verifySlackRequest,
+} from '../slack/verify';
 import type { RequestDeps } from './requests';
 import { createRequest, decideRequest, getRequest } from './requests';
 
@@ -80,7 +90,7 @@ type Authenticated =
  */
 export function slackCommand(deps: SlackDeps): (req: SlackHttpRequest) => Promise<SlackHttpAnswer> {
   return async (req) => {
-    const auth = await authenticate(deps, req, (text) => {
+    const auth = await authenticate(deps, req, 'command', (text) => {
       const envelope = parseSlashCommandBody(text);
       return { apiAppId: envelope.apiAppId, teamId: envelope.teamId, userId: envelope.userId };
     });
@@ -138,7 +148,7 @@ export function slackCommand(deps: SlackDeps): (req: SlackHttpRequest) => Promis
  */
 export function slackInteraction(deps: SlackDeps): (req: SlackHttpRequest) => Promise<SlackHttpAnswer> {
   return async (req) => {
-    const auth = await authenticate(deps, req, (text) => parseInteraction(text));
+    const auth = await authenticate(deps, req, 'interaction', (text) => parseInteraction(text));
     if (!auth.ok) return auth.answer;
     const action = parseInteraction(auth.bodyText);
     try {
@@ -156,9 +166,11 @@ export function slackInteraction(deps: SlackDeps): (req: SlackHttpRequest) => Pr
   };
 }
 
+/** @throws SlackOriginNotAllowedError a signed request from a workspace or app not allowed (403) */
 async function authenticate(
   deps: SlackDeps,
   req: SlackHttpRequest,
+  route: SlackRoute,
   envelopeOf: (text: string) => { apiAppId?: string | undefined; teamId: string; userId: string },
 ): Promise<Authenticated> {
   if (!deps.signingSecret) {
@@ -175,6 +187,8 @@ async function authenticate(
     now: deps.now(),
   });
   if (!verified.ok) return { ok: false, answer: refuse(401, verified.reason) };
+  const origin = slackOrigin(route, verified.bodyText);
+  if (!allowListed(origin, deps.allow)) refuseOrigin(deps, origin);
 
   let envelope: { apiAppId?: string | undefined; teamId: string; userId: string };
   try {
@@ -183,7 +197,7 @@ async function authenticate(
     if (e instanceof VendError) return { ok: false, answer: refuse(400, 'bad_payload', e.detail) };
     throw e;
   }
-  if (!allowListed(envelope, deps.allow)) return { ok: false, answer: refuse(403, 'not_allowed') };
+  if (!allowListed(envelope, deps.allow)) refuseOrigin(deps, envelope);
   if (await deps.replay.seen(verified.replayKey, REPLAY_TTL_SECONDS)) {
     return { ok: false, answer: refuse(401, 'replayed') };
   }
@@ -195,6 +209,18 @@ async function authenticate(
     };
   }
   return { ok: true, person: personFromBinding(binding), bodyText: verified.bodyText };
+}
+
+function refuseOrigin(
+  deps: SlackDeps,
+  from: { teamId?: string | undefined; apiAppId?: string | undefined },
+): never {
+  const id = (v: string | undefined) => (v === undefined ? '-' : v.replace(/[^\w-]/g, '?').slice(0, 32));
+  deps.log.warn('Slack request refused: the workspace or app is not allowed', {
+    code: 'not_entitled',
+    callerId: `slack:${id(from.teamId)}/${id(from.apiAppId)}`,
+  });
+  throw new SlackOriginNotAllowedError();
 }
 
 function statusLine(req: AccessRequest): string {

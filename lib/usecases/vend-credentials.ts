@@ -8,11 +8,15 @@
  *    entitlements answer `approval_required` here).
  * 4. Shape the session: duration within [900, min(max, 3600)], session policy that only narrows the
  *    ceiling, server-set session name, SourceIdentity and `vend:*` tags.
- * 5. Write the `intent` audit record. If it cannot be written: 503 `audit_unavailable`, no STS call.
- * 6. AssumeRole on the target role with its ExternalId.
- * 7. Write the `issued` audit record. If it cannot be written, the credentials are withheld (503);
+ * 5. Take one use of the caller's limit on this entitlement, then of the entitlement's limit across
+ *    callers (lib/usecases/rate-limit.ts). A full window is 429 `rate_limited` with `Retry-After`; a
+ *    limiter that cannot answer is 503. Either way: no intent, no STS call. Only a vend that passed
+ *    every check counts, so invalid or unentitled calls never use up a caller's budget.
+ * 6. Write the `intent` audit record. If it cannot be written: 503 `audit_unavailable`, no STS call.
+ * 7. AssumeRole on the target role with its ExternalId.
+ * 8. Write the `issued` audit record. If it cannot be written, the credentials are withheld (503);
  *    the intent and the store's log line carry the AccessKeyId for reconciliation.
- * 8. Return the credentials with the audit id.
+ * 9. Return the credentials with the audit id.
  *
  * Every refusal after the caller is known writes a `denied` record with its problem code. A denial
  * whose record cannot be written still answers with the denial (nothing is released, and the caller
@@ -23,8 +27,9 @@ import { type AuditRequestContext, deniedRecord, intentRecord, issuedRecord } fr
 import { callerId } from '../domain/caller';
 import { resolveDuration } from '../domain/duration';
 import { resolveEntitlement } from '../domain/entitlement';
-import { VendError } from '../domain/errors';
+import { RateLimitedError, VendError } from '../domain/errors';
 import { ENTITLEMENT_ID } from '../domain/limits';
+import { type RateLimitSettings, vendLimits } from '../domain/rate-limit';
 import { sessionName, sessionTags, sourceIdentity, transitiveTagKeys } from '../domain/session';
 import { buildSessionPolicy } from '../domain/session-policy';
 import type { Caller, Entitlement } from '../domain/types';
@@ -32,7 +37,14 @@ import { parseVendRequest, type VendRequest } from '../domain/vend-request';
 import type { IdGenerator } from '../ids';
 import type { VendLog } from '../log';
 import type { MetricsSink } from '../metrics';
-import { type AuditSink, type CredentialIssuer, type EntitlementStore, StsUnavailableError } from '../ports';
+import {
+  type AuditSink,
+  type CredentialIssuer,
+  type EntitlementStore,
+  type RateLimitStore,
+  StsUnavailableError,
+} from '../ports';
+import { enforceRateLimits } from './rate-limit';
 
 /** The body vend returns (CONTRACT §4). */
 export interface VendResponse {
@@ -50,10 +62,14 @@ export interface VendDeps {
   entitlements: EntitlementStore;
   audit: AuditSink;
   issuer: CredentialIssuer;
+  /** Rate-limit counters; every vend takes a use of its caller's and its entitlement's limit. */
+  limiter: RateLimitStore;
+  /** The deployment's rate-limit defaults (an entitlement's `rateLimit` overrides them). */
+  rateLimits: RateLimitSettings;
   now: () => Date;
   newId: IdGenerator;
   log: Pick<VendLog, 'error'>;
-  /** CloudWatch metrics (VendIssued, VendDenied, StsThrottled); none when absent. */
+  /** CloudWatch metrics (VendIssued, VendDenied, RateLimited, StsThrottled); none when absent. */
   metrics?: MetricsSink;
 }
 
@@ -92,7 +108,7 @@ export function vendCredentials(deps: VendDeps): (input: VendInput) => Promise<V
       return out;
     } catch (e) {
       if (e instanceof VendError) {
-        if (e.status < 500) deps.metrics?.count('VendDenied');
+        if (e.status < 500) deps.metrics?.count(e instanceof RateLimitedError ? 'RateLimited' : 'VendDenied');
         else if (e instanceof StsUnavailableError && e.throttled) deps.metrics?.count('StsThrottled');
         await recordDenial(deps, { ...input, auditId, error: e, body: body ?? input.body, entitlement });
       }
@@ -131,12 +147,15 @@ async function issue(
   };
   const tags = sessionTags({ caller, entitlement: ent, auditId });
 
-  // 5. No intent record, no STS call.
+  // 5. Rate limits last among the checks, so only a vend that would reach STS counts.
+  await enforceRateLimits(deps, vendLimits(callerId(caller), ent, deps.rateLimits));
+
+  // 6. No intent record, no STS call.
   await deps.audit.append(
     intentRecord({ id: deps.newId(deps.now()), time: deps.now(), auditId, request: input.request, ...facts }),
   );
 
-  // 6. From here on, failures are audited as denials by the caller of issue().
+  // 7. From here on, failures are audited as denials by the caller of issue().
   const creds = await deps.issuer.assume({
     roleArn: ent.roleArn,
     roleSessionName: facts.sessionName,
@@ -149,7 +168,7 @@ async function issue(
   });
   const expiration = creds.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-  // 7. No issued record, no credentials: an error here propagates and the credentials are dropped.
+  // 8. No issued record, no credentials: an error here propagates and the credentials are dropped.
   // The audit store logs the AccessKeyId when this write fails, next to the intent's audit id.
   await deps.audit.append(
     issuedRecord({

@@ -4,9 +4,11 @@
  * recording what vend posted. Every refusal is checked to change nothing.
  */
 import { createHmac } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_TEAM_ID } from '../../infra/local/slack/sink';
-import { LOCAL_SLACK_APP_ID, LOCAL_SLACK_CHANNELS } from '../../infra/local/stack';
+import { LOCAL_SLACK_APP_ID, LOCAL_SLACK_CHANNELS, REGION } from '../../infra/local/stack';
+import { scanTable } from '../support/audit-table';
 import { withStack } from '../support/stack';
 
 const stack = withStack();
@@ -57,15 +59,16 @@ function clickBody(
   user: string,
   requestId: string,
   decision: 'approve' | 'deny',
-  over: { app?: string; team?: string } = {},
+  over: Record<string, unknown> = {},
 ): Buffer {
   const payload = {
     type: 'block_actions',
-    api_app_id: over.app ?? LOCAL_SLACK_APP_ID,
-    team: { id: over.team ?? LOCAL_TEAM_ID },
+    api_app_id: LOCAL_SLACK_APP_ID,
+    team: { id: LOCAL_TEAM_ID },
     user: { id: user },
     actions: [{ action_id: `vend_${decision}`, value: requestId }],
     container: { channel_id: LOCAL_SLACK_CHANNELS.approvers },
+    ...over,
   };
   return Buffer.from(`payload=${encodeURIComponent(JSON.stringify(payload))}`, 'utf8');
 }
@@ -164,24 +167,6 @@ describe('/vend request and the Approve buttons', () => {
         'bad_version',
       ],
       [
-        'an unknown app',
-        () => {
-          const body = clickBody('U0CAROL', id, 'approve', { app: 'A0SOMEONEELSE' });
-          return { body, headers: signedHeaders(body) };
-        },
-        403,
-        'not_allowed',
-      ],
-      [
-        'an unknown team',
-        () => {
-          const body = clickBody('U0CAROL', id, 'approve', { team: 'T0OTHERTEAM' });
-          return { body, headers: signedHeaders(body) };
-        },
-        403,
-        'not_allowed',
-      ],
-      [
         'an unbound Slack user',
         () => ({ body: base('U0MALLORY'), headers: signedHeaders(base('U0MALLORY')) }),
         403,
@@ -221,6 +206,102 @@ describe('/vend request and the Approve buttons', () => {
 
       expect(res.status).toBe(403);
       expect(json?.error).toBe('unbound_user');
+    });
+  });
+
+  /**
+   * Signed with the app's real secret (one secret serves every workspace the app is installed in),
+   * but from a workspace or app vend does not serve, or naming none: refused 403 problem+json
+   * `not_entitled` right after the signature, before the payload is interpreted. So even a payload
+   * vend could not read is 403, never 400 `bad_payload`; nothing changes, nothing is posted to
+   * Slack, nothing is audited, and the refusal repeats no id it was sent.
+   */
+  describe('a signed request from another workspace or app is refused before it is read', () => {
+    let dynamo: DynamoDBClient;
+    beforeAll(() => {
+      dynamo = new DynamoDBClient({
+        region: REGION,
+        endpoint: stack.awsUrl,
+        credentials: stack.credentials('vend-broker'),
+      });
+    });
+    const aliceRequests = async () => {
+      const res = await fetch(`${stack.apiUrl}/v1/requests?mine=true&status=pending`, {
+        headers: { authorization: `Bearer ${await stack.token('alice')}` },
+      });
+      return ((await res.json()) as { requests: unknown[] }).requests.length;
+    };
+    const world = async () => ({
+      request: await readAs('alice', id),
+      slackCalls: stack.stack.slack.calls().length,
+      audit: (await scanTable(dynamo, stack.env.VEND_AUDIT_TABLE)).length,
+      aliceRequests: await aliceRequests(),
+    });
+    const noTeam = (user: string) => ({ id: user });
+
+    const clicks: [string, () => Buffer][] = [
+      ['another team', () => clickBody('U0CAROL', id, 'approve', { team: { id: 'T0OTHERTEAM' } })],
+      ['another app', () => clickBody('U0CAROL', id, 'approve', { api_app_id: 'A0SOMEONEELSE' })],
+      ['no team at all', () => clickBody('U0CAROL', id, 'approve', { team: null, user: noTeam('U0CAROL') })],
+      ['no app id', () => clickBody('U0CAROL', id, 'approve', { api_app_id: undefined })],
+      [
+        'another team, with a payload vend cannot interpret (was 400 bad_payload)',
+        () => clickBody('U0CAROL', id, 'approve', { type: 'view_submission', team: { id: 'T0OTHERTEAM' } }),
+      ],
+      ['a payload that is not JSON', () => Buffer.from('payload=%7Bnot-json', 'utf8')],
+    ];
+    const commands: [string, () => Buffer][] = [
+      [
+        'another team',
+        () => commandBody('U0ALICE', 'request prod-admin 1h INC-9 rotate', { team_id: 'T0OTHERTEAM' }),
+      ],
+      [
+        'another app',
+        () => commandBody('U0ALICE', 'request prod-admin 1h INC-9 rotate', { api_app_id: 'A0SOMEONEELSE' }),
+      ],
+      ['no team_id', () => commandBody('U0ALICE', 'request prod-admin 1h INC-9 rotate', { team_id: '' })],
+      [
+        'no api_app_id',
+        () => commandBody('U0ALICE', 'request prod-admin 1h INC-9 rotate', { api_app_id: '' }),
+      ],
+      [
+        'another team, with text vend cannot interpret (was a 200 usage message)',
+        () => commandBody('U0ALICE', 'frobnicate ✨', { team_id: 'T0OTHERTEAM' }),
+      ],
+    ];
+
+    it.each([
+      ...clicks.map(([n, b]) => ['interactions', n, b] as const),
+      ...commands.map(([n, b]) => ['commands', n, b] as const),
+    ])('/v1/slack/%s: %s → 403 not_entitled, nothing changed or posted', async (route, _name, make) => {
+      const before = await world();
+      const body = make();
+
+      const { res, json } = await post(route, body, signedHeaders(body));
+
+      expect(res.status).toBe(403);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(json).toEqual({
+        type: expect.stringMatching(/not_entitled$/),
+        title: 'Not entitled',
+        status: 403,
+        detail: 'this Slack workspace or app is not allowed to use vend',
+        code: 'not_entitled',
+        requestId: expect.any(String),
+      });
+      expect(JSON.stringify(json)).not.toMatch(/T0OTHERTEAM|A0SOMEONEELSE/);
+      expect(await world()).toEqual(before);
+    });
+
+    it('the right workspace and app are still served (a control for the refusals above)', async () => {
+      // Its own channel, so its bytes differ from the /vend status test below (which would
+      // otherwise be a replay when both land in the same second).
+      const body = commandBody('U0ALICE', `status ${id}`, { channel_id: 'C0CONTROL' });
+
+      const { res, json } = await post('commands', body, signedHeaders(body));
+
+      expect(res.status).toBe(200);
+      expect(String(json?.text)).toContain(id);
     });
   });
 

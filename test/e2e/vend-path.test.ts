@@ -368,17 +368,23 @@ describe('authentication is refused before any function runs', () => {
     expect(signed.status).toBe(200);
     remember((await signed.json()) as Record<string, unknown>);
     const creds = stack.credentials('ci');
+    // A well-scoped credential (today's date, the stack's region and service) so that only the
+    // signature itself can be what is refused.
+    const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
     const forged = await fetch(`${stack.apiUrl}/v1/service/credentials`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        'x-amz-date': new Date().toISOString().replace(/[-:]|\.\d{3}/g, ''),
+        'x-amz-date': amzDate,
         'x-amz-security-token': creds.sessionToken ?? '',
-        authorization: `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/20261129/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+        authorization: `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${amzDate.slice(0, 8)}/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
       },
       body: JSON.stringify({ entitlement: 'prod-readonly' }),
     });
     expect(forged.status).toBe(403);
+    expect(((await forged.json()) as { message?: string }).message ?? '').toMatch(
+      /signature we calculated does not match/i,
+    );
   });
 
   it.each([

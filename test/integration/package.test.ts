@@ -86,6 +86,15 @@ describe('the packaged service', () => {
     );
   });
 
+  it('lets the runtime role only UpdateItem the rate-limit counters (no read, no delete)', () => {
+    const onLimits = brokerStatements().filter((s) => mentions(s.Resource, 'LimitsTable'));
+    expect(onLimits.flatMap((s) => s.Action)).toEqual(['dynamodb:UpdateItem']);
+    expect(resources.LimitsTable?.Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: 'ttl',
+      Enabled: true,
+    });
+  });
+
   it('puts the IAM authorizer on service routes, the JWT authorizer on person routes, none on health', () => {
     const routes = Object.fromEntries(
       ofType('AWS::ApiGatewayV2::Route').map(([, r]) => [
@@ -103,7 +112,7 @@ describe('the packaged service', () => {
 
   it('creates on-demand tables with point-in-time recovery, encryption and deletion protection', () => {
     const tables = ofType('AWS::DynamoDB::Table');
-    expect(tables).toHaveLength(3);
+    expect(tables).toHaveLength(4);
     for (const [id, t] of tables) {
       expect(t.Properties.BillingMode, id).toBe('PAY_PER_REQUEST');
       expect(t.Properties.PointInTimeRecoverySpecification, id).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -133,6 +142,7 @@ describe('the packaged service', () => {
             VEND_ENTITLEMENTS_TABLE: 'e',
             VEND_AUDIT_TABLE: 'a',
             VEND_REQUESTS_TABLE: 'r',
+            VEND_LIMITS_TABLE: 'l',
             AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           },
         },

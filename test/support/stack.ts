@@ -43,6 +43,18 @@ export interface StackHandle {
   ): Promise<Response>;
 }
 
+/**
+ * Rate limits for test stacks: high enough that no spec written for something else meets them (a
+ * fault matrix or a load run vends hundreds of times a minute as one caller), so those specs keep
+ * testing what they test. The limiter still runs on every vend. test/e2e/rate-limits.test.ts sets
+ * its own small limits (a spec's `handlerEnv` wins).
+ */
+export const TEST_RATE_LIMITS: Readonly<Record<string, string>> = {
+  VEND_RATE_LIMIT_PER_CALLER: '1000000',
+  VEND_RATE_LIMIT_PER_ENTITLEMENT: '1000000',
+  VEND_RATE_LIMIT_REQUESTS_PER_CALLER: '1000000',
+};
+
 const AMBIENT = [
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
@@ -62,7 +74,14 @@ export function withStack(opts: Partial<StackOptions> = {}): StackHandle {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'vend-stack-'));
-    stack = await startStack({ apiPort: 0, awsPort: 0, memory: true, dataDir, ...opts });
+    stack = await startStack({
+      apiPort: 0,
+      awsPort: 0,
+      memory: true,
+      dataDir,
+      ...opts,
+      handlerEnv: { ...TEST_RATE_LIMITS, ...opts.handlerEnv },
+    });
   });
   afterAll(async () => {
     await stack?.stop();

@@ -1,13 +1,13 @@
 /**
  * DynamoDB on the local AWS endpoint: dynalite on a private loopback port, fronted by SigV4
- * verification against the IAM store (signing name `dynamodb`) so a bad key fails as AWS fails.
+ * verification against the IAM store (the endpoint's verifier: scope `…/<region>/dynamodb/…`) so a
+ * bad key or scope fails as AWS fails.
  */
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
-import type { IamStore } from '../iam/store';
-import { toJsonServiceError, verifySigV4 } from '../sigv4/verify';
+import { type RequestVerifier, toJsonServiceError } from '../sigv4/verify';
 import type { RawRequest, RawResponse } from '../types';
 
 export interface DynamoBackend {
@@ -23,8 +23,14 @@ export class DynaliteStartError extends Error {
   }
 }
 
-/** Starts dynalite (in memory when `dataDir` is undefined) on an ephemeral loopback port. */
-export async function startDynamo(store: IamStore, dataDir: string | undefined): Promise<DynamoBackend> {
+/**
+ * Starts dynalite (in memory when `dataDir` is undefined) on an ephemeral loopback port; every
+ * request is checked with `verify` first.
+ */
+export async function startDynamo(
+  dataDir: string | undefined,
+  verify: RequestVerifier,
+): Promise<DynamoBackend> {
   const server: Server = dynalite({
     ...(dataDir !== undefined && { path: dataDir }),
     createTableMs: 0,
@@ -70,7 +76,7 @@ export async function startDynamo(store: IamStore, dataDir: string | undefined):
 
   return {
     async handle(req, now) {
-      const auth = verifySigV4(req, { service: 'dynamodb', lookup: (id) => store.lookupAccessKey(id), now });
+      const auth = verify(req, now);
       if (!auth.ok) {
         const e = toJsonServiceError(auth);
         const requestId = randomUUID();

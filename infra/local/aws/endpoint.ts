@@ -6,12 +6,16 @@
  *  3. `POST /_local/iam/simulate`, `GET /_local/iam/roles`, `GET /_local/health` → local-only
  *     endpoints;
  *  4. any other POST, or a GET with `Action=` → STS (Query protocol, SigV4 `sts`).
+ * Every AWS request is verified by one verifier whose expected scope is the endpoint's region and
+ * the service the request is routed to (`signingNameOf`), so a signature for another region or
+ * service is refused as AWS refuses it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Policy } from '../../../lib/iam/types';
 import type { IamStore } from '../iam/store';
 import { UnknownPrincipalError } from '../iam/store';
+import { endpointVerifier } from '../sigv4/verify';
 import { createStsHandler } from '../sts/handler';
 import type { RawRequest, RawResponse } from '../types';
 import { startDynamo } from './dynamodb';
@@ -27,6 +31,8 @@ export interface AwsEndpointOptions {
   /** Path prefix (e.g. `/oidc`) → handler. The handler sees the full path. */
   mounts?: Record<string, Mount>;
   now?: () => Date;
+  /** The region every signature must be scoped to (default `us-east-1`, the stack's region). */
+  region?: string;
 }
 
 export interface AwsEndpoint {
@@ -134,8 +140,12 @@ function send(res: ServerResponse, out: RawResponse): void {
 export async function startAwsEndpoint(opts: AwsEndpointOptions): Promise<AwsEndpoint> {
   const clock = opts.now ?? opts.store.now;
   const host = opts.host ?? '127.0.0.1';
-  const sts = createStsHandler(opts.store, { now: clock });
-  const dynamo = await startDynamo(opts.store, opts.dataDir);
+  const verify = endpointVerifier({
+    region: opts.region ?? 'us-east-1',
+    lookup: (id) => opts.store.lookupAccessKey(id),
+  });
+  const sts = createStsHandler(opts.store, { now: clock, verify });
+  const dynamo = await startDynamo(opts.dataDir, verify);
   const mounts = Object.entries(opts.mounts ?? {}).sort((a, b) => b[0].length - a[0].length);
 
   const route = async (raw: RawRequest): Promise<RawResponse> => {

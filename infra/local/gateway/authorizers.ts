@@ -2,15 +2,18 @@
  * The two authorizers of the local API Gateway, answering failures as API Gateway does, before any
  * function runs (CONTRACT §4).
  *
- * IAM (`aws_iam`): SigV4 with signing name `execute-api` (header or presigned query) against the
- * local IAM key store, then `execute-api:Invoke` on the route's ARN. Every failure is 403:
+ * IAM (`aws_iam`): SigV4 scoped to `<date>/<the stack's region>/execute-api/aws4_request` (header
+ * or presigned query) against the local IAM key store, then `execute-api:Invoke` on the route's
+ * ARN. Every failure is 403:
  *
  * | cause | body `message` | `x-amzn-errortype` |
  * |---|---|---|
  * | no signature | `Forbidden` | `ForbiddenException` |
  * | unknown key / wrong session token | `The security token included in the request is invalid.` | `UnrecognizedClientException` |
  * | expired session | `The security token included in the request is expired` | `ExpiredTokenException` |
- * | bad signature, clock skew | `The request signature we calculated does not match…` / `Signature expired: …` | `InvalidSignatureException` |
+ * | bad signature | `The request signature we calculated does not match…` | `InvalidSignatureException` |
+ * | scope for another region, service, date or terminator | `Credential should be scoped to a valid region. ` … | `InvalidSignatureException` |
+ * | request date over 5 minutes off (API Gateway's window) | `Signature expired: … (… - 5 min.)` / `Signature not yet current: …` | `InvalidSignatureException` |
  * | malformed Authorization | the verifier's message (`Authorization header requires…`) | `IncompleteSignatureException` |
  * | not allowed to invoke | `Forbidden` | `AccessDeniedException` |
  *
@@ -62,6 +65,15 @@ const ERROR_TYPES: Record<string, string> = {
   AccessDenied: 'AccessDeniedException',
 };
 
+/**
+ * API Gateway accepts a request date at most 5 minutes from its clock, not STS's 15: its answer is
+ * `Signature expired: 20240522T115159Z is now earlier than 20240522T120519Z (20240522T121019Z - 5
+ * min.)` with `x-amzn-ErrorType: InvalidSignatureException` (AWS re:Post, "InvalidSignatureException
+ * while invoking a lambda via API Gateway", repost.aws/questions/QUdUp8J3LVS_OdlzmjXq09RA; the same
+ * message in aws/aws-sdk-net#1506 and terraform's reports for other REST-JSON services).
+ */
+export const API_GATEWAY_MAX_SKEW_MINUTES = 5;
+
 /** `arn:aws:execute-api:<region>:<account>:<apiId>/$default/<METHOD>/<path without leading slash>`. */
 export function executeApiArn(a: {
   region: string;
@@ -80,8 +92,10 @@ export function authorizeIam(
 ): AuthOutcome {
   const verdict = verifySigV4(req, {
     service: 'execute-api',
+    region: opts.region,
     lookup: (id) => opts.store.lookupAccessKey(id),
     now: opts.now,
+    maxSkewMinutes: API_GATEWAY_MAX_SKEW_MINUTES,
   });
   if (!verdict.ok) {
     const message = verdict.code === 'MissingAuthenticationToken' ? 'Forbidden' : verdict.message;

@@ -83,6 +83,12 @@ export function assumedRoleArn(role: WorldRole, sessionName: string): string {
 export class IamStore {
   private readonly sessions = new Map<string, SessionRecord>();
   private readonly parsedSessionPolicies = new Map<string, Policy[]>();
+  /**
+   * STS requests the endpoint received since start, by action, whatever their outcome (counted by
+   * infra/local/sts/handler.ts before authentication). What a spec reads to prove that a refused
+   * vend never reached STS.
+   */
+  readonly stsRequests = new Map<string, number>();
 
   private constructor(
     readonly world: World,

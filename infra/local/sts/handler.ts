@@ -1,10 +1,11 @@
 /**
- * The STS Query-protocol endpoint: verifies SigV4 (signing name `sts`) against the IAM store, then
- * dispatches AssumeRole and GetCallerIdentity. Every other action is `InvalidAction`.
+ * The STS Query-protocol endpoint: verifies SigV4 (scope `<date>/<region>/sts/aws4_request`) against
+ * the IAM store, then dispatches AssumeRole and GetCallerIdentity. Every other action is
+ * `InvalidAction`.
  */
 import { randomUUID } from 'node:crypto';
 import type { IamStore } from '../iam/store';
-import { verifySigV4 } from '../sigv4/verify';
+import { endpointVerifier, type RequestVerifier } from '../sigv4/verify';
 import type { RawRequest, RawResponse } from '../types';
 import { assumeRole } from './assume-role';
 import { StsFaultError } from './errors';
@@ -16,6 +17,11 @@ export interface StsHandlerOptions {
   now?: () => Date;
   /** Called once per request with non-secret facts (action, caller, outcome) for the console. */
   log?: (entry: { action: string; caller?: string; status: number; code?: string }) => void;
+  /**
+   * Verifies the signature and its scope (the local AWS endpoint passes its own). Default: region
+   * `us-east-1`, as for the global endpoint sts.amazonaws.com, which accepts no other.
+   */
+  verify?: RequestVerifier;
 }
 
 const API_VERSION = '2011-06-15';
@@ -37,17 +43,20 @@ export function createStsHandler(
   opts: StsHandlerOptions = {},
 ): (req: RawRequest) => Promise<RawResponse> {
   const clock = opts.now ?? store.now;
+  const verify =
+    opts.verify ?? endpointVerifier({ region: 'us-east-1', lookup: (id) => store.lookupAccessKey(id) });
   return async (req) => {
     const now = clock();
     const requestId = randomUUID();
     const params = parseQueryRequest(req);
     const action = params.get('Action') ?? '';
+    store.stsRequests.set(action, (store.stsRequests.get(action) ?? 0) + 1);
     const respond = (res: RawResponse, caller?: string, code?: string) => {
       opts.log?.({ action, ...(caller && { caller }), status: res.status, ...(code && { code }) });
       return res;
     };
 
-    const auth = verifySigV4(req, { service: 'sts', lookup: (id) => store.lookupAccessKey(id), now });
+    const auth = verify(req, now);
     if (!auth.ok)
       return respond(errorXml(auth.status, auth.code, auth.message, requestId, now), undefined, auth.code);
     const caller = auth.key;

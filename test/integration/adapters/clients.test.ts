@@ -25,6 +25,7 @@ describe('lib/clients', () => {
     vi.stubEnv('VEND_ENTITLEMENTS_TABLE', 'e');
     vi.stubEnv('VEND_AUDIT_TABLE', table);
     vi.stubEnv('VEND_REQUESTS_TABLE', 'r');
+    vi.stubEnv('VEND_LIMITS_TABLE', 'l');
     vi.resetModules();
 
     const { dynamodb, sts } = await import('../../../lib/clients');

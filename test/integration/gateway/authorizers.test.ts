@@ -70,11 +70,16 @@ describe('IAM routes (SigV4, execute-api)', () => {
   });
 
   it('answers an unknown access key 403 "security token … is invalid"', async () => {
+    // A current date and a right scope: the key is what is wrong (the date and scope come first).
+    const amzDate = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
     const res = await fetch(`${stack.apiUrl}/v1/service/echo`, {
       method: 'POST',
       headers: {
-        authorization: `AWS4-HMAC-SHA256 Credential=ASIAUNKNOWNKEY000000/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
-        'x-amz-date': '20260101T000000Z',
+        authorization: `AWS4-HMAC-SHA256 Credential=ASIAUNKNOWNKEY000000/${amzDate.slice(0, 8)}/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+        'x-amz-date': amzDate,
       },
     });
 

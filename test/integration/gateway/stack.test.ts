@@ -36,7 +36,12 @@ describe('the vend API through the local gateway', () => {
     const { TableNames } = await client.send(new ListTablesCommand({}));
 
     expect(TableNames).toEqual(
-      expect.arrayContaining(['vend-dev-entitlements', 'vend-dev-audit', 'vend-dev-requests']),
+      expect.arrayContaining([
+        'vend-dev-entitlements',
+        'vend-dev-audit',
+        'vend-dev-requests',
+        'vend-dev-limits',
+      ]),
     );
     client.destroy();
   });

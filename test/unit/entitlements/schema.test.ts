@@ -20,6 +20,12 @@ const base = {
 };
 
 describe('infra/entitlements.schema.json', () => {
+  it('accepts a rateLimit the service accepts', () => {
+    const doc = { entitlements: [{ ...base, rateLimit: { perCaller: 5, perEntitlement: 30 } }] };
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    expect(readEntitlementsText(JSON.stringify(doc), 'e.json').problems).toEqual([]);
+  });
+
   it.each(['infra/local/entitlements.yaml', 'entitlements.example.yaml'])('accepts %s', async (file) => {
     const doc = parse(await readFile(root(file), 'utf8'));
     expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
@@ -33,6 +39,9 @@ describe('infra/entitlements.schema.json', () => {
       'a session ARN as principal',
       { ...base, principals: { roles: ['arn:aws:sts::111122223333:assumed-role/R/s'] } },
     ],
+    ['a rate limit of 0', { ...base, rateLimit: { perCaller: 0 } }],
+    ['an unknown rate-limit key', { ...base, rateLimit: { perMinute: 5 } }],
+    ['an empty rateLimit', { ...base, rateLimit: {} }],
   ])('rejects %s, as the service does', (_name, entry) => {
     const doc = { entitlements: [entry] };
     expect(validate(doc)).toBe(false);

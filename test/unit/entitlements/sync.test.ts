@@ -108,6 +108,17 @@ describe('diffEntitlements / formatChanges', () => {
     };
     expect(diffEntitlements([ent('cc', { ceiling })], [ent('cc', { ceiling: reordered })])).toEqual([]);
   });
+
+  it('carries a rateLimit change, set and removed, as a field of the diff', () => {
+    const limited = ent('dd', { rateLimit: { perCaller: 5, perEntitlement: 30 } });
+    const set = diffEntitlements([limited], [ent('dd')]);
+    expect(set).toMatchObject([{ kind: 'update', id: 'dd', fields: ['rateLimit'] }]);
+    expect(formatChanges(set, { prune: false })).toContain(
+      '    rateLimit: (none) → {"perCaller":5,"perEntitlement":30}',
+    );
+    const removed = diffEntitlements([ent('dd')], [limited]);
+    expect(removed).toMatchObject([{ kind: 'update', fields: ['rateLimit'] }]);
+  });
 });
 
 describe('syncEntitlements', () => {

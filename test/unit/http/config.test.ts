@@ -6,6 +6,7 @@ const minimal = {
   VEND_ENTITLEMENTS_TABLE: 'vend-entitlements',
   VEND_AUDIT_TABLE: 'vend-audit',
   VEND_REQUESTS_TABLE: 'vend-requests',
+  VEND_LIMITS_TABLE: 'vend-limits',
 };
 
 describe('loadConfig', () => {
@@ -14,7 +15,12 @@ describe('loadConfig', () => {
 
     expect(cfg).toEqual({
       region: 'eu-west-1',
-      tables: { entitlements: 'vend-entitlements', audit: 'vend-audit', requests: 'vend-requests' },
+      tables: {
+        entitlements: 'vend-entitlements',
+        audit: 'vend-audit',
+        requests: 'vend-requests',
+        limits: 'vend-limits',
+      },
       oidc: undefined,
       sts: { deadlineMs: 5000, baseDelayMs: 100 },
       entitlementCacheTtlMs: 0,
@@ -29,10 +35,11 @@ describe('loadConfig', () => {
         approversChannel: undefined,
         securityChannel: undefined,
       },
+      rateLimits: { windowSeconds: 60, perCaller: 20, perEntitlement: 120, requestsPerCaller: 5 },
     });
   });
 
-  it.each(['VEND_ENTITLEMENTS_TABLE', 'VEND_AUDIT_TABLE', 'VEND_REQUESTS_TABLE'])(
+  it.each(['VEND_ENTITLEMENTS_TABLE', 'VEND_AUDIT_TABLE', 'VEND_REQUESTS_TABLE', 'VEND_LIMITS_TABLE'])(
     'fails fast naming %s when it is missing or blank',
     (name) => {
       expect(() => loadConfig({ ...minimal, [name]: undefined })).toThrow(
@@ -53,6 +60,33 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...minimal, VEND_STS_DEADLINE_MS: '2500' }).sts.deadlineMs).toBe(2500);
     expect(() => loadConfig({ ...minimal, VEND_STS_DEADLINE_MS: '2.5s' })).toThrow(/VEND_STS_DEADLINE_MS/);
     expect(() => loadConfig({ ...minimal, VEND_STS_DEADLINE_MS: '60000' })).toThrow(/between 100 and 25000/);
+  });
+
+  it('reads the rate limits, and rejects malformed or out-of-range ones naming the variable', () => {
+    const cfg = loadConfig({
+      ...minimal,
+      VEND_RATE_LIMIT_WINDOW_SECONDS: '300',
+      VEND_RATE_LIMIT_PER_CALLER: '7',
+      VEND_RATE_LIMIT_PER_ENTITLEMENT: '70',
+      VEND_RATE_LIMIT_REQUESTS_PER_CALLER: '2',
+    });
+    expect(cfg.rateLimits).toEqual({
+      windowSeconds: 300,
+      perCaller: 7,
+      perEntitlement: 70,
+      requestsPerCaller: 2,
+    });
+    // Empty is unset (serverless.yml passes '' when the deployer sets nothing).
+    expect(loadConfig({ ...minimal, VEND_RATE_LIMIT_PER_CALLER: '' }).rateLimits.perCaller).toBe(20);
+    expect(() => loadConfig({ ...minimal, VEND_RATE_LIMIT_PER_CALLER: '0' })).toThrow(
+      /VEND_RATE_LIMIT_PER_CALLER must be between 1 and 1000000/,
+    );
+    expect(() => loadConfig({ ...minimal, VEND_RATE_LIMIT_WINDOW_SECONDS: '3601' })).toThrow(
+      /VEND_RATE_LIMIT_WINDOW_SECONDS must be between 1 and 3600/,
+    );
+    expect(() => loadConfig({ ...minimal, VEND_RATE_LIMIT_PER_ENTITLEMENT: '1e3' })).toThrow(
+      /VEND_RATE_LIMIT_PER_ENTITLEMENT must be a whole number/,
+    );
   });
 
   it('needs the OIDC issuer and audience together', () => {

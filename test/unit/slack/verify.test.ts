@@ -4,6 +4,8 @@ import {
   memoryReplayGuard,
   REPLAY_TTL_SECONDS,
   replayKey,
+  SlackOriginNotAllowedError,
+  slackOrigin,
   verifySlackRequest,
 } from '../../../lib/slack/verify';
 
@@ -265,5 +267,54 @@ describe('replay guard', () => {
     expect(REPLAY_TTL_SECONDS).toBeGreaterThanOrEqual(600);
     expect(within).toBe(true);
     expect(after).toBe(false);
+  });
+});
+
+describe('slackOrigin reads the workspace and app and nothing else', () => {
+  const interaction = (payload: unknown) =>
+    `payload=${encodeURIComponent(typeof payload === 'string' ? payload : JSON.stringify(payload))}`;
+
+  it('of a command: team_id and api_app_id, whatever else the form holds', () => {
+    expect(slackOrigin('command', `${FORM}&api_app_id=A0VEND`)).toEqual({
+      teamId: 'T0VENDLOCAL',
+      apiAppId: 'A0VEND',
+    });
+    expect(slackOrigin('command', 'team_id=T0X&api_app_id=A0X')).toEqual({ teamId: 'T0X', apiAppId: 'A0X' });
+  });
+
+  it('of an interaction: api_app_id and team.id, even of a payload vend would not accept', () => {
+    const payload = { type: 'view_submission', api_app_id: 'A0OTHER', team: { id: 'T0OTHER' }, actions: 7 };
+    expect(slackOrigin('interaction', interaction(payload))).toEqual({
+      teamId: 'T0OTHER',
+      apiAppId: 'A0OTHER',
+    });
+  });
+
+  it('of an org-wide install (team: null): the user’s team_id', () => {
+    const payload = { api_app_id: 'A0VEND', team: null, user: { id: 'U0', team_id: 'T0GRID' } };
+    expect(slackOrigin('interaction', interaction(payload))).toEqual({
+      teamId: 'T0GRID',
+      apiAppId: 'A0VEND',
+    });
+  });
+
+  it.each([
+    ['no payload field', 'team_id=T0VENDLOCAL&api_app_id=A0VEND'],
+    ['a payload that is not JSON', interaction('{not json')],
+    ['a payload that is an array', interaction([{ api_app_id: 'A0VEND' }])],
+    ['a payload without team or app', interaction({ type: 'block_actions', user: { id: 'U0' } })],
+    ['ids that are not strings', interaction({ api_app_id: 7, team: { id: ['T0VENDLOCAL'] } })],
+  ])('leaves out what it cannot read: %s', (_name, body) => {
+    expect(slackOrigin('interaction', body)).toEqual({});
+  });
+
+  it('a command without team_id or api_app_id has that part absent', () => {
+    expect(slackOrigin('command', 'command=%2Fvend&user_id=U0ALICE&team_id=')).toEqual({});
+  });
+
+  it('its refusal is 403 not_entitled and repeats no id', () => {
+    const e = new SlackOriginNotAllowedError();
+    expect([e.status, e.code]).toEqual([403, 'not_entitled']);
+    expect(e.detail).toBe('this Slack workspace or app is not allowed to use vend');
   });
 });

@@ -5,11 +5,18 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../../lib/domain/audit';
 import { parseEntitlement } from '../../../lib/domain/entitlement';
-import { AuditUnavailableError, UpstreamUnavailableError, VendError } from '../../../lib/domain/errors';
-import type { Entitlement } from '../../../lib/domain/types';
+import {
+  AuditUnavailableError,
+  type RateLimitedError,
+  UpstreamUnavailableError,
+  VendError,
+} from '../../../lib/domain/errors';
+import { type RateLimitSettings, windowOf } from '../../../lib/domain/rate-limit';
+import type { Caller, Entitlement } from '../../../lib/domain/types';
 import type { AssumeRoleParams, AuditSink, CredentialIssuer, EntitlementStore } from '../../../lib/ports';
 import { recordVendRefusal, type VendDeps, vendCredentials } from '../../../lib/usecases/vend-credentials';
 import { alice, ciService, mallory, rawEntitlements } from '../domain/world';
+import { MemoryLimiter } from './limiter-fake';
 
 const NOW = new Date('2026-11-29T10:00:00.000Z');
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY';
@@ -59,19 +66,32 @@ class Issuer implements CredentialIssuer {
 let store: Store;
 let audit: Audit;
 let issuer: Issuer;
+let limiter: MemoryLimiter;
 let deps: VendDeps;
 let seq: number;
+
+const LIMITS: RateLimitSettings = {
+  windowSeconds: 60,
+  perCaller: 3,
+  perEntitlement: 5,
+  requestsPerCaller: 2,
+};
+const CI_ID = 'arn:aws:iam::111122223333:role/CICDDeployRole';
+const WINDOW = windowOf(NOW, 60);
 
 beforeEach(() => {
   const ents = Object.values(rawEntitlements()).map((r) => parseEntitlement(r));
   store = new Store(new Map(ents.map((e) => [e.id, e])));
   audit = new Audit();
   issuer = new Issuer();
+  limiter = new MemoryLimiter();
   seq = 0;
   deps = {
     entitlements: store,
     audit,
     issuer,
+    limiter,
+    rateLimits: LIMITS,
     now: () => NOW,
     newId: () => `01JD000000000000000000${String(++seq).padStart(4, '0')}`,
     log: { error: () => undefined },
@@ -166,8 +186,136 @@ describe('vend, refusals are audited and never reach STS', () => {
 
     expect(e.code).toBe(code);
     expect(issuer.calls).toHaveLength(0);
+    expect(limiter.takes).toHaveLength(0);
     expect(audit.records).toHaveLength(1);
     expect(audit.records[0]).toMatchObject({ decision: 'denied', reasonCode: code });
+  });
+});
+
+describe('vend, rate limits', () => {
+  const callerCounter = (entitlement: string) => ({
+    scope: { kind: 'caller' as const, callerId: CI_ID, entitlement },
+    window: WINDOW,
+  });
+  const entitlementCounter = (entitlement: string) => ({
+    scope: { kind: 'entitlement' as const, entitlement },
+    window: WINDOW,
+  });
+  const vendAs = (caller: Caller = ciService(), entitlement = 'prod-readonly') =>
+    vendCredentials(deps)({ caller, body: { entitlement }, request });
+
+  it("takes the caller's counter, then the entitlement's, in the window of the injected clock", async () => {
+    await vendAs();
+
+    expect(limiter.takes.map((t) => [t.scope.kind, t.max, t.window.start.toISOString()])).toEqual([
+      ['caller', 3, '2026-11-29T10:00:00.000Z'],
+      ['entitlement', 5, '2026-11-29T10:00:00.000Z'],
+    ]);
+  });
+
+  it('refuses the call past the per-caller limit: 429 with Retry-After, a denied record, no intent, no STS', async () => {
+    for (let i = 0; i < 3; i++) await vendAs();
+    audit.records = [];
+    const stsBefore = issuer.calls.length;
+
+    const e = await refusal(vendAs());
+
+    expect(e.status).toBe(429);
+    expect(e.code).toBe('rate_limited');
+    expect((e as RateLimitedError).retryAfterSeconds).toBe(60);
+    expect(e.detail).toMatch(/"prod-readonly" by this caller: the limit is 3 per 60 s/);
+    expect(issuer.calls.length).toBe(stsBefore);
+    expect(audit.records).toEqual([
+      expect.objectContaining({
+        decision: 'denied',
+        reasonCode: 'rate_limited',
+        entitlement: 'prod-readonly',
+      }),
+    ]);
+    // The entitlement's counter was not touched by the refused call.
+    expect(limiter.counts.get(MemoryLimiter.key(entitlementCounter('prod-readonly')))).toBe(3);
+  });
+
+  it("serves another caller while one caller's window is full", async () => {
+    limiter.fill(callerCounter('prod-readonly'), 3);
+
+    await expect(vendAs()).rejects.toMatchObject({ code: 'rate_limited' });
+    const out = await vendAs(alice());
+
+    expect(out.entitlement).toBe('prod-readonly');
+  });
+
+  it("refuses every caller once the entitlement's window is full, and gives the caller's use back", async () => {
+    limiter.fill(entitlementCounter('prod-readonly'), 5);
+
+    const e = await refusal(vendAs(alice()));
+
+    expect(e.code).toBe('rate_limited');
+    expect(e.detail).toMatch(/by all its callers together: the limit is 5 per 60 s/);
+    expect(limiter.releases.map((r) => r.scope.kind)).toEqual(['caller']);
+    expect(issuer.calls).toHaveLength(0);
+  });
+
+  it("uses the entitlement's own rateLimit over the defaults, field by field", async () => {
+    const ent = store.items.get('prod-readonly')!;
+    store.items.set('prod-readonly', { ...ent, rateLimit: { perEntitlement: 50 } });
+
+    await vendAs();
+
+    expect(limiter.takes.map((t) => t.max)).toEqual([3, 50]);
+  });
+
+  it('counts the windows apart: a new window admits again, with Retry-After counted to its end', async () => {
+    limiter.fill(callerCounter('prod-readonly'), 3);
+    let now = new Date('2026-11-29T10:00:59.200Z');
+    const later = { ...deps, now: () => now };
+
+    const e = await refusal(
+      vendCredentials(later)({ caller: ciService(), body: { entitlement: 'prod-readonly' }, request }),
+    );
+    expect((e as RateLimitedError).retryAfterSeconds).toBe(1);
+    now = new Date('2026-11-29T10:01:00.000Z');
+    const out = await vendCredentials(later)({
+      caller: ciService(),
+      body: { entitlement: 'prod-readonly' },
+      request,
+    });
+
+    expect(out.auditId).toBeTruthy();
+  });
+
+  it('limiter unavailable → 503 upstream_unavailable, a denied record, no intent and no STS call', async () => {
+    limiter.failing = true;
+
+    const e = await refusal(vendAs());
+
+    expect(e.status).toBe(503);
+    expect(e.code).toBe('upstream_unavailable');
+    expect(issuer.calls).toHaveLength(0);
+    expect(audit.records.map((r) => [r.decision, r.reasonCode])).toEqual([
+      ['denied', 'upstream_unavailable'],
+    ]);
+  });
+
+  it('applies inside a grant too (the request path vends through this use case)', async () => {
+    const prodAdmin = store.items.get('prod-admin')!;
+    const grant = { capSeconds: 900, entitlement: prodAdmin };
+    const key = {
+      scope: {
+        kind: 'caller' as const,
+        callerId: 'http://127.0.0.1:4566/oidc#alice',
+        entitlement: 'prod-admin',
+      },
+      window: WINDOW,
+    };
+    limiter.fill(key, 3);
+
+    const e = await refusal(
+      vendCredentials(deps)({ caller: alice(), body: { entitlement: 'prod-admin' }, request, grant }),
+    );
+
+    expect(e.code).toBe('rate_limited');
+    expect(issuer.calls).toHaveLength(0);
   });
 });
 
@@ -232,7 +380,7 @@ describe('recordVendRefusal', () => {
 });
 
 describe('metrics', () => {
-  it('counts VendIssued on success, VendDenied on a refusal, StsThrottled when STS stayed throttled', async () => {
+  it('counts VendIssued on success, VendDenied on a refusal, StsThrottled when STS stayed throttled, RateLimited on a 429', async () => {
     const counted: string[] = [];
     const withMetrics = { ...deps, metrics: { count: (m: string) => counted.push(m) } };
     const vend = vendCredentials(withMetrics as VendDeps);
@@ -247,6 +395,15 @@ describe('metrics', () => {
       () => undefined,
     );
 
-    expect(counted).toEqual(['VendIssued', 'VendDenied', 'StsThrottled']);
+    limiter.failing = false;
+    limiter.fill(
+      { scope: { kind: 'caller', callerId: CI_ID, entitlement: 'prod-readonly' }, window: WINDOW },
+      LIMITS.perCaller,
+    );
+    await vend({ caller: ciService(), body: { entitlement: 'prod-readonly' }, request }).catch(
+      () => undefined,
+    );
+
+    expect(counted).toEqual(['VendIssued', 'VendDenied', 'StsThrottled', 'RateLimited']);
   });
 });

@@ -46,10 +46,11 @@ async function signed(
   path: string,
   body = '',
   secret = KEY.secretAccessKey,
+  scope: { region?: string; service?: string; signingDate?: Date } = {},
 ): Promise<RawRequest> {
   const signer = new SignatureV4({
-    service: 'execute-api',
-    region: 'us-east-1',
+    service: scope.service ?? 'execute-api',
+    region: scope.region ?? 'us-east-1',
     credentials: { accessKeyId: KEY.accessKeyId, secretAccessKey: secret, sessionToken: KEY.sessionToken },
     sha256: Sha256,
   });
@@ -63,7 +64,7 @@ async function signed(
       headers: { host: '127.0.0.1:4000' },
       body,
     },
-    { signingDate: NOW },
+    { signingDate: scope.signingDate ?? NOW },
   );
   const headers = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
   return { method, path, query: '', headers, body: Buffer.from(body), sourceIp: '127.0.0.1' };
@@ -151,6 +152,51 @@ describe('IAM authorizer', () => {
       /^The request signature we calculated does not match/,
     );
     expect(outcome.response.headers['x-amzn-errortype']).toBe('InvalidSignatureException');
+  });
+
+  it.each<[string, { region?: string; service?: string; signingDate?: Date }, string]>([
+    ['another region', { region: 'eu-west-1' }, 'Credential should be scoped to a valid region. '],
+    [
+      'another service',
+      { service: 'sts' },
+      "Credential should be scoped to correct service: 'execute-api'. ",
+    ],
+    [
+      'a date 6 minutes old (API Gateway allows 5)',
+      { signingDate: new Date(NOW.getTime() - 6 * 60_000) },
+      'Signature expired: 20261129T095400Z is now earlier than 20261129T095500Z (20261129T100000Z - 5 min.)',
+    ],
+    [
+      'a date 6 minutes ahead',
+      { signingDate: new Date(NOW.getTime() + 6 * 60_000) },
+      'Signature not yet current: 20261129T100600Z is still later than 20261129T100500Z (20261129T100000Z + 5 min.)',
+    ],
+  ])(
+    'answers a signature for %s 403 InvalidSignatureException, before any policy is asked',
+    async (_n, scope, message) => {
+      const { s, asked } = store(() => true);
+
+      const outcome = authorizeIam(
+        await signed('POST', '/v1/service/credentials', '{}', undefined, scope),
+        opts(s),
+      );
+
+      expect(outcome.ok).toBe(false);
+      if (outcome.ok) return;
+      expect(outcome.response.status).toBe(403);
+      expect(outcome.response.headers['x-amzn-errortype']).toBe('InvalidSignatureException');
+      expect(JSON.parse(outcome.response.body.toString())).toEqual({ message });
+      expect(asked).toEqual([]);
+    },
+  );
+
+  it("passes a date 4 minutes off (inside API Gateway's 5)", async () => {
+    const { s } = store(() => true);
+    const req = await signed('GET', '/v1/service/x', '', undefined, {
+      signingDate: new Date(NOW.getTime() - 4 * 60_000),
+    });
+
+    expect(authorizeIam(req, opts(s)).ok).toBe(true);
   });
 
   it('builds the execute-api ARN without the leading slash of the path', () => {

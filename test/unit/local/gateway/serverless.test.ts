@@ -191,6 +191,7 @@ resources:
     expect(svc.tables.map((t) => t.properties.TableName).sort()).toEqual([
       'vend-dev-audit',
       'vend-dev-entitlements',
+      'vend-dev-limits',
       'vend-dev-requests',
     ]);
     expect(svc.functions.get('health')?.environment.VEND_AUDIT_TABLE).toBe('vend-dev-audit');
