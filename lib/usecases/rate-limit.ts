@@ -5,7 +5,7 @@
  *
  * Primary course of {@link enforceRateLimits}:
  * 1. Find each limit's window from the injected clock (lib/domain/rate-limit.ts `windowOf`).
- * 2. Take one use of each counter, in order, one conditional write each (the store's `take`).
+ * 2. Take one use of each counter, all at once, one conditional write each (the store's `take`).
  * 3. A full counter: give back the uses this call already took (so a refusal by the entitlement's
  *    limit does not also cost the caller), then throw the 429 with `Retry-After`.
  * 4. A store failure: give back what was taken (best effort) and let the 503 through: the limiter
@@ -38,8 +38,8 @@ export interface RateLimitDeps {
 }
 
 /**
- * Takes one use of every limit, or none: throws the RateLimitedError (429) of the first full one,
- * or the store's 503.
+ * Takes one use of every limit, or none: throws the store's 503 when any take failed, else the
+ * RateLimitedError (429) of the first full one (in the order given).
  *
  * @example
  * ```ts
@@ -48,22 +48,27 @@ export interface RateLimitDeps {
  */
 export async function enforceRateLimits(deps: RateLimitDeps, limits: readonly Limit[]): Promise<void> {
   const now = deps.now();
-  const taken: RateCounter[] = [];
-  for (const limit of limits) {
-    const counter: RateCounter = { ...limit, window: windowOf(now, limit.windowSeconds) };
-    let admitted: boolean;
-    try {
-      admitted = await deps.limiter.take(counter);
-    } catch (e) {
-      await giveBack(deps, taken);
-      throw e;
-    }
-    if (!admitted) {
-      await giveBack(deps, taken);
-      throw rateLimitedError(counter, now);
-    }
-    taken.push(counter);
-  }
+  const counters: RateCounter[] = limits.map((limit) => ({
+    ...limit,
+    window: windowOf(now, limit.windowSeconds),
+  }));
+  // The counters are independent items, so all are taken at once: one round trip per vend, not one
+  // per limit. Whatever the outcome, a use taken by a call that is then refused is given back.
+  const outcomes = await Promise.allSettled(counters.map((counter) => deps.limiter.take(counter)));
+  const taken = counters.filter((_, i) => {
+    const outcome = outcomes[i];
+    return outcome?.status === 'fulfilled' && outcome.value;
+  });
+  if (taken.length === counters.length) return;
+  await giveBack(deps, taken);
+  // A store failure wins over a full window: the limiter could not answer, so it fails closed (503).
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
+  const full = counters.find((_, i) => {
+    const outcome = outcomes[i];
+    return outcome?.status === 'fulfilled' && !outcome.value;
+  });
+  throw rateLimitedError(full ?? (counters[0] as RateCounter), now);
 }
 
 async function giveBack(deps: RateLimitDeps, taken: readonly RateCounter[]): Promise<void> {
