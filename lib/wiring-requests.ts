@@ -12,7 +12,7 @@ import { DynamoReviewStore } from './dynamodb/review-store';
 import { ulid } from './ids';
 import { log } from './log';
 import { countMetric } from './metrics';
-import { silentNotifier, WebApiSlackNotifier } from './slack/notifier';
+import { silentNotifier, WebApiSlackNotifier } from './slack-api/notifier';
 import type { RequestDeps } from './usecases/requests';
 import type { SlackDeps } from './usecases/slack';
 import { vendCredentials } from './usecases/vend-credentials';
