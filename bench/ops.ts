@@ -130,7 +130,7 @@ function ciCaller(stack: Stack): Caller {
  */
 export async function baselineOperation(stack: Stack): Promise<Operation> {
   // Imported only now: lib/clients.ts reads the handler environment the stack set, as a cold start does.
-  const { dynamoDocuments, sts } = await import('../lib/clients');
+  const { dynamoDocuments, sts } = await import('../lib/wiring/clients');
   const { config } = await import('../lib/config');
   const tables = config().tables;
   const entitlement: Entitlement | undefined = await new DynamoEntitlementStore(
@@ -217,7 +217,7 @@ export async function baselineOperation(stack: Stack): Promise<Operation> {
  * runs with limits no sample can reach, so every sample is two admitted conditional writes.
  */
 export async function limiterOperation(stack: Stack): Promise<Operation> {
-  const { dynamoDocuments } = await import('../lib/clients');
+  const { dynamoDocuments } = await import('../lib/wiring/clients');
   const { config } = await import('../lib/config');
   const cfg = config();
   const entitlement = await new DynamoEntitlementStore(dynamoDocuments, cfg.tables.entitlements).get(

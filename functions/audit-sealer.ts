@@ -6,9 +6,10 @@
  * It runs under its own role (serverless.yml `AuditSealerRole`): it may read audit records and
  * write digests, and nothing else; the runtime role cannot sign.
  */
-import { auditTrailDeps } from '../lib/audit/wiring';
+
 import { log } from '../lib/log';
 import { sealAuditTrail } from '../lib/usecases/audit-trail';
+import { auditTrailDeps } from '../lib/wiring/audit';
 
 /** EventBridge scheduled event (only its time is used, as the upper bound of what to seal). */
 export async function handler(

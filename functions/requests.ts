@@ -28,7 +28,7 @@ import {
   signOffReview,
   vendForRequest,
 } from '../lib/usecases/requests';
-import { requestDeps } from '../lib/wiring-requests';
+import { requestDeps } from '../lib/wiring/requests';
 
 // Each body's rules live in the domain; the edge only insists on a JSON object (absent is `{}`).
 const body = jsonObjectBody();

@@ -27,12 +27,12 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parse as parseYaml } from 'yaml';
 import { LocalAuditSigner } from '../../lib/audit/local-signer';
-import { buildAuditTrailDeps } from '../../lib/audit/trail-deps';
 import { useClock } from '../../lib/clock';
 import { loadAuditConfig } from '../../lib/config';
 import { DynamoSlackBindingStore } from '../../lib/dynamodb/binding-store';
 import { DynamoEntitlementStore } from '../../lib/dynamodb/entitlement-store';
 import { type AuditTrailDeps, type SealResult, sealAuditTrail } from '../../lib/usecases/audit-trail';
+import { buildAuditTrailDeps } from '../../lib/wiring/audit-trail';
 import { PortInUseError as AwsPortInUseError, startAwsEndpoint } from './aws/endpoint';
 import { PortInUseError as GatewayPortInUseError, startGateway } from './gateway/server';
 import { loadServerless } from './gateway/serverless';

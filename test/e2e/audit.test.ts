@@ -27,7 +27,7 @@ const EXTERNAL_IDS = [
   'staging-deploy-ext-2b71',
 ];
 
-let dynamodb: typeof import('../../lib/clients').dynamodb;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
 let raw: DynamoDBDocumentClient;
 
 async function tableItems(): Promise<Record<string, unknown>[]> {
@@ -40,7 +40,7 @@ const canary = leakCanary({
 for (const id of EXTERNAL_IDS) canary.secret(id);
 
 beforeAll(async () => {
-  ({ dynamodb } = await import('../../lib/clients'));
+  ({ dynamodb } = await import('../../lib/wiring/clients'));
   raw = DynamoDBDocumentClient.from(dynamodb);
 });
 afterEach(() => {

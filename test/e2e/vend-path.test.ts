@@ -36,13 +36,13 @@ for (const id of EXTERNAL_IDS) canary.secret(id);
 
 // vend's own clients, imported once the stack has set the handlers' environment (lib/clients.ts
 // reads it at load, as a Lambda does at cold start).
-let dynamodb: typeof import('../../lib/clients').dynamodb;
-let sts: typeof import('../../lib/clients').sts;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
+let sts: typeof import('../../lib/wiring/clients').sts;
 
 // Count vend's AssumeRole calls by observing its real STS client.
 let stsCalls = 0;
 beforeAll(async () => {
-  ({ dynamodb, sts } = await import('../../lib/clients'));
+  ({ dynamodb, sts } = await import('../../lib/wiring/clients'));
   sts.middlewareStack.add(
     (next) => async (args) => {
       stsCalls += 1;

@@ -21,10 +21,10 @@ const RATE = Number(process.env.LOAD_RATE ?? 20);
 const MAX_IN_FLIGHT = Number(process.env.LOAD_MAX_IN_FLIGHT ?? 64);
 
 const stack = withStack();
-let dynamodb: typeof import('../../lib/clients').dynamodb;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
 let aliceToken: string;
 beforeAll(async () => {
-  ({ dynamodb } = await import('../../lib/clients'));
+  ({ dynamodb } = await import('../../lib/wiring/clients'));
   aliceToken = await stack.token('alice', { ttlSeconds: SECONDS + 600 });
 });
 

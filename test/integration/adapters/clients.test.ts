@@ -28,7 +28,7 @@ describe('lib/clients', () => {
     vi.stubEnv('VEND_LIMITS_TABLE', 'l');
     vi.resetModules();
 
-    const { dynamodb, sts } = await import('../../../lib/clients');
+    const { dynamodb, sts } = await import('../../../lib/wiring/clients');
     const tables = await dynamodb.send(new ListTablesCommand({}));
 
     expect(tables.TableNames).toContain(table);

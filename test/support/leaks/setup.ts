@@ -112,7 +112,7 @@ beforeEach(async () => {
   scanner.secret(env.AWS_SECRET_ACCESS_KEY, 'broker SecretAccessKey');
   scanner.secret(env.AWS_SESSION_TOKEN, 'broker SessionToken');
   const table = env.VEND_AUDIT_TABLE!;
-  const { dynamodb } = await import('../../../lib/clients');
+  const { dynamodb } = await import('../../../lib/wiring/clients');
   dynamodb.middlewareStack?.add(
     (next) => async (args) => {
       const text = JSON.stringify(args.input);
