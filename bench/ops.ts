@@ -4,7 +4,7 @@
  *   CLI signs), through the local API Gateway, its IAM authorizer and the real handler;
  * - {@link baselineOperation}: the backend calls one vend makes (entitlement GetItem, the two
  *   rate-limit counter UpdateItems, audit intent PutItem, AssumeRole, audit issued PutItem), made
- *   directly one after another with vend's own SDK clients (lib/clients.ts), with the same
+ *   directly one after another with vend's own SDK clients (lib/wiring/clients.ts), with the same
  *   parameters' shapes;
  * - {@link limiterOperation}: what the rate limiter costs a vend, alone: the use case's own
  *   `enforceRateLimits` over the real counter store (two conditional UpdateItems);
@@ -129,7 +129,7 @@ function ciCaller(stack: Stack): Caller {
  * writes are the store's own `takeInput` on the same two counters a vend takes.
  */
 export async function baselineOperation(stack: Stack): Promise<Operation> {
-  // Imported only now: lib/clients.ts reads the handler environment the stack set, as a cold start does.
+  // Imported only now: lib/wiring/clients.ts reads the handler environment the stack set, as a cold start does.
   const { dynamoDocuments, sts } = await import('../lib/wiring/clients');
   const { config } = await import('../lib/config');
   const tables = config().tables;

@@ -4,7 +4,7 @@
  * dynalite with its local signing key; tampering done directly in dynalite is reported by id; a
  * vend whose `issued` write fails is listed as an orphan; nothing secret is in a record or digest.
  *
- * Faults are injected with SDK middleware on vend's own DynamoDB client (lib/clients.ts), as in
+ * Faults are injected with SDK middleware on vend's own DynamoDB client (lib/wiring/clients.ts), as in
  * vend-path.test.ts. Sealing uses 0.1-second intervals so the test never waits for an hour to close.
  */
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';

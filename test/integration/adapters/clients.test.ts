@@ -2,7 +2,7 @@ import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalDynamo, startDynalite } from './harness';
 
-// lib/clients.ts builds its clients at module load from the environment; this checks that the SDK
+// lib/wiring/clients.ts builds its clients at module load from the environment; this checks that the SDK
 // itself honours AWS_ENDPOINT_URL (vend has no endpoint code) by pointing it at dynalite.
 let dynamo: LocalDynamo;
 
@@ -15,7 +15,7 @@ afterAll(async () => {
   await dynamo.close();
 });
 
-describe('lib/clients', () => {
+describe('lib/wiring/clients', () => {
   it('reaches the endpoint named by AWS_ENDPOINT_URL with the module-scope DynamoDB client', async () => {
     const table = await dynamo.createTable('audit');
     vi.stubEnv('AWS_ENDPOINT_URL', dynamo.endpoint);

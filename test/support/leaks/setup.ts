@@ -6,7 +6,7 @@
  * 2. Wraps the global fetch: every response body a test receives; person tokens sent in
  *    `Authorization: Bearer` and the credentials of 200 credentials answers become secrets.
  * 3. Once a local stack runs in the file (its environment is in process.env), taps vend's own
- *    DynamoDB client (lib/clients.ts, the instance the in-process handlers use) for every write to
+ *    DynamoDB client (lib/wiring/clients.ts, the instance the in-process handlers use) for every write to
  *    the audit table; the broker's own keys become secrets.
  * 4. afterAll: fails the file on any finding.
  */
