@@ -1,6 +1,6 @@
 /**
  * The local stack (CONTRACT §2): the local AWS endpoint (STS + DynamoDB + IAM store) with the OIDC
- * issuer and the Slack sink mounted on it, the tables of serverless.yml, the AWS profile files, and
+ * issuer, the Slack sink and the federation endpoint (console sign-in) mounted on it, the tables of serverless.yml, the AWS profile files, and
  * the local API Gateway running the real handlers. `npm start` (./start.ts) and the integration
  * tests (test/support/stack.ts) both start it through {@link startStack}.
  *
@@ -34,6 +34,7 @@ import { DynamoEntitlementStore } from '../../lib/dynamodb/entitlement-store';
 import { type AuditTrailDeps, type SealResult, sealAuditTrail } from '../../lib/usecases/audit-trail';
 import { buildAuditTrailDeps } from '../../lib/wiring/audit-trail';
 import { PortInUseError as AwsPortInUseError, startAwsEndpoint } from './aws/endpoint';
+import { createFederation } from './federation/handler';
 import { PortInUseError as GatewayPortInUseError, startGateway } from './gateway/server';
 import { loadServerless } from './gateway/serverless';
 import { IamStore } from './iam/store';
@@ -265,6 +266,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   // objects made once the endpoint listens.
   let oidc: OidcIssuer | undefined;
   const slack = createSlackSink({ now });
+  const federation = createFederation({ store, now });
   const notReady = {
     status: 503,
     headers: { 'content-type': 'application/json' },
@@ -279,6 +281,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     mounts: {
       '/oidc': async (req: RawRequest) => (oidc ? oidc.handler(req) : notReady),
       '/slack': (req: RawRequest) => slack.handler(req),
+      '/federation': federation.handler,
     },
   }).catch((error: unknown) => {
     if (error instanceof AwsPortInUseError)

@@ -54,6 +54,7 @@ export function banner(stack: Stack, seconds: number): string {
   AWS endpoint (STS, DynamoDB)    ${stack.awsUrl}
   OIDC issuer                     ${stack.oidc.issuer}
   Slack Web API sink              ${stack.awsUrl}/slack/api/   (recorded calls: ${stack.awsUrl}/slack/messages)
+  Federation (console sign-in)    ${stack.awsUrl}/federation
 
 In another shell:
   export ${exports}

@@ -60,18 +60,23 @@ function render(template: Record<string, Json>, params: Record<string, Json>): R
   return value(template.Resources) as Record<string, Json>;
 }
 
-async function templateRole(params: Record<string, Json>) {
+async function templateResources(params: Record<string, Json>) {
   const text = await readFile(join(ROOT, 'infra/templates/vend-target-role.yaml'), 'utf8');
-  const resources = render(parseServerlessYaml(text), {
-    RoleName: 'TemplateRole',
+  const roleName = String(params.RoleName ?? 'TemplateRole');
+  return render(parseServerlessYaml(text), {
+    RoleName: roleName,
     RolePath: '/',
     RoleDescription: 'x',
     ManagedPolicyArns: [''],
     InlinePolicy: '',
-    PermissionsBoundaryArn: '',
+    // `Ref` of the template's own deny-list policy is its ARN.
+    RevocationList: `arn:aws:iam::444455556666:policy/vend/vend-revocations-${roleName}`,
     ...params,
   });
-  return (resources.Role as { Properties: Record<string, Json> }).Properties;
+}
+
+async function templateRole(params: Record<string, Json>) {
+  return ((await templateResources(params)).Role as { Properties: Record<string, Json> }).Properties;
 }
 
 let dir: string;
@@ -128,6 +133,7 @@ beforeAll(async () => {
       {
         arn: TARGET,
         maxSessionDuration: role.MaxSessionDuration,
+        permissionsBoundary: role.PermissionsBoundary,
         tags: Object.fromEntries(
           (role.Tags as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]),
         ),
@@ -143,7 +149,17 @@ beforeAll(async () => {
       ci: { role: 'arn:aws:iam::111122223333:role/CICDDeployRole', sessionName: 'ci' },
     },
   };
-  await writeFile(join(dir, 'world.yaml'), stringify(world));
+  const list = (await templateResources({ BrokerRoleArn: BROKER, ExternalId: EXTERNAL_ID }))
+    .RevocationList as {
+    Properties: { PolicyDocument: Json };
+  };
+  await writeFile(
+    join(dir, 'world.yaml'),
+    stringify({
+      ...world,
+      managedPolicies: [{ arn: role.PermissionsBoundary, document: list.Properties.PolicyDocument }],
+    }),
+  );
   store = await IamStore.open({ worldDir: dir });
 });
 
@@ -238,7 +254,7 @@ describe('the target-role template, evaluated by the local STS', () => {
 });
 
 describe("the demo world's target roles", () => {
-  it('have exactly the template shape (trust, cap, tag, no-chaining policy), with their own ExternalId', async () => {
+  it('have exactly the template shape (trust, cap, tag, no-chaining policy, deny-list boundary), with their own ExternalId', async () => {
     const world = await loadWorld(join(ROOT, 'infra/local/world'));
     const targets = [...world.roles.values()].filter((r) => r.tags['vend:managed'] === 'true');
     expect(targets).toHaveLength(5);
@@ -251,6 +267,15 @@ describe("the demo world's target roles", () => {
       expect(r.tags, r.arn).toEqual({ 'vend:managed': 'true' });
       const fixed = (expected.Policies as { PolicyDocument: Json }[])[0]!.PolicyDocument;
       expect(r.identityPolicies[0]?.statements, r.arn).toEqual(parsePolicy(fixed, 'identity').statements);
+      // The boundary is the role's own deny list, as the template creates it (docs/revocation.md).
+      const resources = await templateResources({ BrokerRoleArn: BROKER, ExternalId: ext, RoleName: r.name });
+      const list = resources.RevocationList as { Properties: { PolicyDocument: Json } };
+      expect(r.permissionsBoundaryArn, r.arn).toBe(
+        `arn:aws:iam::${r.account}:policy/vend/vend-revocations-${r.name}`,
+      );
+      expect(world.managedPolicies.get(r.permissionsBoundaryArn!)?.policy.statements, r.arn).toEqual(
+        parsePolicy(list.Properties.PolicyDocument, 'identity').statements,
+      );
     }
   });
 });

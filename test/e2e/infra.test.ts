@@ -131,7 +131,7 @@ describe('vend lint-trust against the local IAM', () => {
     expect(code, stderr).toBe(0);
     const report = JSON.parse(stdout) as { ok: boolean; roles: unknown[]; findings: unknown[] };
     expect(report.ok).toBe(true);
-    expect(report.roles).toHaveLength(5);
+    expect(report.roles).toHaveLength(7); // five target roles and the two accounts' vend-revoker roles
     expect(report.findings).toEqual([]);
   });
 });

@@ -61,11 +61,14 @@ describe('the packaged service', () => {
     for (const [, fn] of fns) expect(fn.Properties.Runtime).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
   });
 
-  it('gives the broker only sts:AssumeRole, TagSession and SetSourceIdentity on vend-managed roles', () => {
+  it('gives the broker only sts:AssumeRole, TagSession and SetSourceIdentity on vend-managed roles, and the revokers', () => {
     const sts = brokerStatements().filter((s) => s.Action.some((a) => a.startsWith('sts:')));
-    expect(sts).toHaveLength(1);
+    expect(sts).toHaveLength(2);
     expect([...sts[0]!.Action].sort()).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession']);
     expect(sts[0]!.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/vend:managed': 'true' } });
+    // docs/revocation.md: the account's vend-revoker versions the deny lists; no session tags there.
+    expect([...sts[1]!.Action].sort()).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity']);
+    expect(sts[1]!.Resource).toBe('arn:aws:iam::*:role/vend/vend-revoker');
   });
 
   it('keeps the audit table append-only for the runtime role', () => {
@@ -218,7 +221,19 @@ describe('the packaged broker policy, evaluated', () => {
     }
   });
 
-  it('may not call IAM at all', async () => {
+  it('may assume the revoker roles, without session tags, and no other untagged role', async () => {
+    const revoker = 'arn:aws:iam::444455556666:role/vend/vend-revoker';
+    expect(await decide('sts:AssumeRole', revoker)).toBe('Allow');
+    expect(await decide('sts:SetSourceIdentity', revoker)).toBe('Allow');
+    expect(await decide('sts:TagSession', revoker)).toBe('ImplicitDeny');
+    for (const other of [
+      'arn:aws:iam::444455556666:role/vend/other',
+      'arn:aws:iam::444455556666:role/vend-revoker',
+    ])
+      expect(await decide('sts:AssumeRole', other), other).toBe('ImplicitDeny');
+  });
+
+  it('may not call IAM at all (the deny lists are written as the revoker)', async () => {
     for (const action of [
       'iam:CreateRole',
       'iam:PassRole',
@@ -227,8 +242,15 @@ describe('the packaged broker policy, evaluated', () => {
       'iam:TagRole',
       'iam:CreateAccessKey',
       'iam:GetRole',
+      'iam:CreatePolicyVersion',
+      'iam:SetDefaultPolicyVersion',
+      'iam:PutRolePermissionsBoundary',
     ]) {
-      for (const resource of ['*', 'arn:aws:iam::444455556666:role/ProdReadOnly']) {
+      for (const resource of [
+        '*',
+        'arn:aws:iam::444455556666:role/ProdReadOnly',
+        'arn:aws:iam::444455556666:policy/vend/vend-revocations-ProdReadOnly',
+      ]) {
         expect(await decide(action, resource, { 'aws:ResourceTag/vend:managed': 'true' }), action).not.toBe(
           'Allow',
         );

@@ -5,16 +5,18 @@
  *  2. a mount prefix (`/oidc`, `/slack`, …) → that mount's handler;
  *  3. `POST /_local/iam/simulate`, `GET /_local/iam/roles`, `GET /_local/health` → local-only
  *     endpoints;
- *  4. any other POST, or a GET with `Action=` → STS (Query protocol, SigV4 `sts`).
+ *  4. a request signed for `iam` → the IAM Query API (infra/local/iam-api);
+ *  5. any other POST, or a GET with `Action=` → STS (Query protocol, SigV4 `sts`).
  * Every AWS request is verified by one verifier whose expected scope is the endpoint's region and
  * the service the request is routed to (`signingNameOf`), so a signature for another region or
- * service is refused as AWS refuses it.
+ * service is refused as AWS refuses it. IAM is global: its scope must name `us-east-1` and `iam`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Policy } from '../../../lib/iam/types';
 import type { IamStore } from '../iam/store';
 import { UnknownPrincipalError } from '../iam/store';
+import { createIamHandler, isIamRequest } from '../iam-api/handler';
 import { endpointVerifier } from '../sigv4/verify';
 import { createStsHandler } from '../sts/handler';
 import type { RawRequest, RawResponse } from '../types';
@@ -145,6 +147,7 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions): Promise<AwsEnd
     lookup: (id) => opts.store.lookupAccessKey(id),
   });
   const sts = createStsHandler(opts.store, { now: clock, verify });
+  const iam = createIamHandler(opts.store, { now: clock });
   const dynamo = await startDynamo(opts.dataDir, verify);
   const mounts = Object.entries(opts.mounts ?? {}).sort((a, b) => b[0].length - a[0].length);
 
@@ -164,6 +167,7 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions): Promise<AwsEnd
       if (raw.method !== 'POST') return json(405, { message: 'use POST' }, now);
       return simulate(opts.store, raw, now);
     }
+    if (isIamRequest(raw)) return iam(raw);
     if (raw.method === 'POST' || /(^|&)Action=/.test(raw.query)) return sts(raw);
     return json(404, { message: `nothing at ${raw.method} ${raw.path}` }, now);
   };

@@ -1,9 +1,14 @@
 /**
  * The local IAM store: the demo world (roles and their policies) plus every session issued, keyed
- * by access key id. It answers three questions for the local stack: who holds this key
- * ({@link IamStore.lookupAccessKey}), what may this principal do ({@link IamStore.authorize}, behind
- * both the effective-permission check {@link IamStore.simulate} and the STS emulator's AssumeRole
- * trust decision), and "issue a session" ({@link IamStore.issueSession}, used by the STS emulator).
+ * by access key id, and the versions of the managed policies (./policies.ts). It answers three
+ * questions for the local stack: who holds this key ({@link IamStore.lookupAccessKey}), what may
+ * this principal do ({@link IamStore.simulate}, {@link IamStore.authorizeKey}), and "issue a
+ * session" ({@link IamStore.issueSession}, used by the STS emulator).
+ *
+ * Every decision about a session of a role applies the role's permissions boundary (its current
+ * default version), as AWS does: that is how vend's per-session revocation (docs/revocation.md)
+ * takes effect at once on the effective-permission check, on AssumeRole from the session and on
+ * the federation endpoint.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -17,7 +22,8 @@ import type {
 } from '../../../lib/iam/types';
 import type { KeyRecord } from '../types';
 import { newAccessKeyId, newSecretAccessKey, newSessionToken } from './ids';
-import { loadWorld, type World, type WorldManagedPolicy, type WorldRole } from './world';
+import { ManagedPolicies, type PersistedPolicy } from './policies';
+import { loadWorld, type World, type WorldRole } from './world';
 
 /** Base sessions model Lambda / CI environment credentials, which last 12 hours. */
 const BASE_SESSION_SECONDS = 12 * 3600;
@@ -80,6 +86,28 @@ export function assumedRoleArn(role: WorldRole, sessionName: string): string {
   return `arn:aws:sts::${role.account}:assumed-role/${role.name}/${sessionName}`;
 }
 
+/**
+ * One principal's side of a decision: who it is and the policies that bound it (identity, its
+ * role's permissions boundary, its session policies).
+ */
+export interface CallerPolicies {
+  principal: PrincipalInfo;
+  identityPolicies: Policy[];
+  permissionsBoundary?: Policy[];
+  sessionPolicies?: Policy[];
+}
+
+/**
+ * One principal's side of a decision: who it is and the policies that bound it (identity, its
+ * role's permissions boundary, its session policies).
+ */
+export interface CallerPolicies {
+  principal: PrincipalInfo;
+  identityPolicies: Policy[];
+  permissionsBoundary?: Policy[];
+  sessionPolicies?: Policy[];
+}
+
 export class IamStore {
   private readonly sessions = new Map<string, SessionRecord>();
   private readonly parsedSessionPolicies = new Map<string, Policy[]>();
@@ -89,12 +117,16 @@ export class IamStore {
    * vend never reached STS.
    */
   readonly stsRequests = new Map<string, number>();
+  /** The world's managed policies with their versions (IAM API: infra/local/iam-api). */
+  readonly policies: ManagedPolicies;
 
   private constructor(
     readonly world: World,
     private readonly stateFile: string | undefined,
     readonly now: () => Date,
-  ) {}
+  ) {
+    this.policies = new ManagedPolicies(world.managedPolicies.values(), now);
+  }
 
   /**
    * Loads the world from `worldDir` and, when `stateFile` is given, the sessions issued by earlier
@@ -119,8 +151,17 @@ export class IamStore {
     return this.world.roles.get(arn);
   }
 
-  getManagedPolicy(arn: string): WorldManagedPolicy | undefined {
-    return this.world.managedPolicies.get(arn);
+  /** A managed policy's default version (the one in effect), or undefined. */
+  getManagedPolicy(arn: string): { arn: string; json: string; policy: Policy } | undefined {
+    return this.policies.effectiveDocument(arn);
+  }
+
+  /**
+   * Persists the state after a change made through {@link IamStore.policies} (the IAM API calls
+   * this after CreatePolicyVersion and DeletePolicyVersion).
+   */
+  policiesChanged(): void {
+    this.saveState();
   }
 
   profiles(): string[] {
@@ -199,10 +240,64 @@ export class IamStore {
     return key.principal.roleArn ? this.world.roles.get(key.principal.roleArn) : undefined;
   }
 
-  /** Identity policies that apply to the holder of `key`. */
+  /** Identity policies that apply to the holder of `key` (managed ones at their default version). */
   identityPoliciesOf(key: KeyRecord): Policy[] {
     if (key.principal.type === 'user') return this.world.users.get(key.principal.arn)?.identityPolicies ?? [];
-    return this.roleOfKey(key)?.identityPolicies ?? [];
+    const role = this.roleOfKey(key);
+    return role ? this.rolePolicies(role) : [];
+  }
+
+  /** A role's identity policies: inline, then attached managed policies at their default version. */
+  rolePolicies(role: WorldRole): Policy[] {
+    const managed = role.managedPolicyArns
+      .map((arn) => this.policies.effective(arn))
+      .filter((p): p is Policy => p !== undefined);
+    return [...role.inlinePolicies, ...managed];
+  }
+
+  /**
+   * A role's permissions boundary at its current default version, or undefined when the role has
+   * none. A boundary the store cannot resolve allows nothing (fail closed).
+   */
+  boundaryOfRole(role: WorldRole): Policy[] | undefined {
+    if (role.permissionsBoundaryArn === undefined) return undefined;
+    const p = this.policies.effective(role.permissionsBoundaryArn);
+    return p ? [p] : [];
+  }
+
+  /** The permissions boundary that applies to the holder of `key` (its role's), if any. */
+  boundaryOf(key: KeyRecord): Policy[] | undefined {
+    const role = this.roleOfKey(key);
+    return role ? this.boundaryOfRole(role) : undefined;
+  }
+
+  /**
+   * The full evaluation for a request made with `key`: identity ∩ permissions boundary ∩ session
+   * policies, explicit deny winning anywhere (fact sheet §5), in the key's principal context with
+   * `req.context` over it.
+   *
+   * @example store.authorizeKey(key, { action: 'iam:GetPolicy', resource: arn }).decision
+   */
+  authorizeKey(
+    key: KeyRecord,
+    req: { action: string; resource: string; context?: RequestContext },
+  ): EvaluationResult {
+    return this.authorize(this.callerOf(key), {
+      action: req.action,
+      resource: req.resource,
+      context: { ...this.principalContext(key), ...(req.context ?? {}) },
+    });
+  }
+
+  /**
+   * Whether the session of `key` is revoked: an explicit Deny that applies to every action and
+   * resource (a probe of action `*` on `*`, which only `Action: "*"` / `NotAction` statements
+   * match) is in force for it, in its boundary or its own policies. vend's deny list writes exactly
+   * such statements (docs/revocation.md). Returns the deciding result, or undefined when not revoked.
+   */
+  revocationOf(key: KeyRecord): EvaluationResult | undefined {
+    const r = this.authorizeKey(key, { action: '*', resource: '*' });
+    return r.decision === 'ExplicitDeny' ? r : undefined;
   }
 
   /**
@@ -219,9 +314,9 @@ export class IamStore {
       policies.push(parsePolicy(record.sessionPolicy.inline, 'session', 'session-policy'));
     }
     for (const arn of record.sessionPolicy.arns ?? []) {
-      const mp = this.world.managedPolicies.get(arn);
+      const mp = this.policies.effective(arn);
       // A managed policy that vanished from the world allows nothing, which only narrows.
-      if (mp) policies.push(mp.policy);
+      if (mp) policies.push(mp);
     }
     this.parsedSessionPolicies.set(key.accessKeyId, policies);
     return policies;
@@ -270,12 +365,13 @@ export class IamStore {
    * needs an identity Allow too, and across accounts both must allow (docs/iam-evaluator.md).
    */
   authorize(
-    caller: { principal: PrincipalInfo; identityPolicies: Policy[]; sessionPolicies?: Policy[] },
+    caller: CallerPolicies,
     request: { action: string; resource: string; context: RequestContext },
   ): EvaluationResult {
     const role = request.action.toLowerCase().startsWith('sts:') ? this.getRole(request.resource) : undefined;
     const input: AuthorizationInput = {
       identityPolicies: caller.identityPolicies,
+      ...(caller.permissionsBoundary !== undefined && { permissionsBoundary: caller.permissionsBoundary }),
       ...(caller.sessionPolicies !== undefined && { sessionPolicies: caller.sessionPolicies }),
       ...(role && {
         resourcePolicy: role.trustPolicy,
@@ -290,29 +386,28 @@ export class IamStore {
   }
 
   /** The caller side of {@link IamStore.authorize} for the holder of `key`. */
-  callerOf(key: KeyRecord): {
-    principal: PrincipalInfo;
-    identityPolicies: Policy[];
-    sessionPolicies?: Policy[];
-  } {
+  callerOf(key: KeyRecord): CallerPolicies {
     const sessionPolicies = this.sessionPoliciesOf(key);
+    const permissionsBoundary = this.boundaryOf(key);
     return {
       principal: this.principalInfo(key),
       identityPolicies: this.identityPoliciesOf(key),
+      ...(permissionsBoundary !== undefined && { permissionsBoundary }),
       ...(sessionPolicies !== undefined && { sessionPolicies }),
     };
   }
 
   /**
    * The effective-permission check: for a session, the identity policies of its role intersected
-   * with its session policies (inline + managed, one set), explicit deny winning; for `sts:` actions
-   * on a role of the world, with that role's trust policy too (see {@link IamStore.authorize}).
+   * with its role's permissions boundary and its session policies (inline + managed, one set),
+   * explicit deny winning; for `sts:` actions on a role of the world, with that role's trust policy
+   * too (see {@link IamStore.authorize}). A revoked session answers `ExplicitDeny`.
    *
    * @example
    * store.simulate({ accessKeyId: 'ASIA…', action: 's3:GetObject', resource: 'arn:aws:s3:::b/k' }).decision
    */
   simulate(input: SimulateInput): EvaluationResult & { principal: string } {
-    let caller: { principal: PrincipalInfo; identityPolicies: Policy[]; sessionPolicies?: Policy[] };
+    let caller: CallerPolicies;
     let base: RequestContext;
     if (input.accessKeyId !== undefined) {
       const key = this.lookupAccessKey(input.accessKeyId);
@@ -331,7 +426,12 @@ export class IamStore {
             account: role.account,
             roleArn: role.arn,
           };
-      caller = { principal, identityPolicies: role.identityPolicies };
+      const permissionsBoundary = this.boundaryOfRole(role);
+      caller = {
+        principal,
+        identityPolicies: this.rolePolicies(role),
+        ...(permissionsBoundary !== undefined && { permissionsBoundary }),
+      };
       base = {
         'aws:PrincipalArn': role.arn,
         'aws:PrincipalAccount': role.account,
@@ -361,7 +461,7 @@ export class IamStore {
   }
 
   private loadState(file: string): void {
-    let parsed: { version?: number; sessions?: SessionRecord[] };
+    let parsed: { version?: number; sessions?: SessionRecord[]; policies?: PersistedPolicy[] };
     try {
       parsed = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
@@ -371,6 +471,7 @@ export class IamStore {
       throw new StateFileError(`${file}: unknown state file version`);
     }
     for (const record of parsed.sessions) this.sessions.set(record.key.accessKeyId, record);
+    if (Array.isArray(parsed.policies)) this.policies.restore(parsed.policies);
   }
 
   /** Writes the sessions atomically (temp file + rename), dropping long-expired ones. */
@@ -382,7 +483,13 @@ export class IamStore {
     }
     mkdirSync(dirname(this.stateFile), { recursive: true });
     const tmp = `${this.stateFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ version: 1, sessions: [...this.sessions.values()] }), {
+    const policies = this.policies.persisted();
+    const state = {
+      version: 1,
+      sessions: [...this.sessions.values()],
+      ...(policies.length > 0 && { policies }),
+    };
+    writeFileSync(tmp, JSON.stringify(state), {
       mode: 0o600,
     });
     renameSync(tmp, this.stateFile);

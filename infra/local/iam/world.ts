@@ -23,7 +23,14 @@ export interface WorldRole {
   maxSessionDuration: number;
   tags: Record<string, string>;
   trustPolicy: Policy;
+  /** Inline policies, then the attached managed policies as the world file defines them (v1). */
   identityPolicies: Policy[];
+  /** The inline policies alone. */
+  inlinePolicies: Policy[];
+  /** Attached managed policies, by ARN (the IAM store resolves their current default version). */
+  managedPolicyArns: string[];
+  /** The managed policy set as the role's permissions boundary, if any. */
+  permissionsBoundaryArn?: string;
 }
 
 /** An IAM user: long-term `AKIA` keys are minted for it by the store (tests, hand trials). */
@@ -39,6 +46,9 @@ export interface WorldUser {
 
 export interface WorldManagedPolicy {
   arn: string;
+  /** The name (last ARN segment) and the path (`/` or `/vend/`), as IAM reports them. */
+  name: string;
+  path: string;
   /** Compact JSON of the document, as a session policy it counts toward the packed size. */
   json: string;
   policy: Policy;
@@ -67,11 +77,16 @@ export class WorldLoadError extends Error {
 
 const USER_ARN = /^arn:aws:iam::(\d{12}):user\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
 const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/((?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,64})$/;
-const POLICY_ARN = /^arn:aws:iam::(\d{12}|aws):policy\/[\w+=,.@/-]+$/;
+const POLICY_ARN = /^arn:aws:iam::(\d{12}|aws):policy(\/(?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,128})$/;
 
 /** Stable role id: `AROA` + 17 characters of base32(sha256(arn)), like IAM's unique ids. */
 export function roleIdFor(arn: string): string {
   return uniqueId('AROA', `role:${arn}`);
+}
+
+/** Stable managed-policy id: `ANPA` + 17 characters, like IAM's `PolicyId`. */
+export function policyIdFor(arn: string): string {
+  return uniqueId('ANPA', `policy:${arn}`);
 }
 
 /** Stable user id: `AIDA` + 17 characters. */
@@ -145,9 +160,17 @@ export async function loadWorld(worldDir: string): Promise<World> {
       const at = `${where} managedPolicies[${i}]`;
       const mp = asRecord(raw, at);
       const arn = String(mp.arn ?? '');
-      if (!POLICY_ARN.test(arn)) throw new WorldLoadError(`${at}: arn '${arn}' is not a policy ARN`);
+      const pm = POLICY_ARN.exec(arn);
+      if (!pm) throw new WorldLoadError(`${at}: arn '${arn}' is not a policy ARN`);
+      if (world.managedPolicies.has(arn)) throw new WorldLoadError(`${at}: policy ${arn} is defined twice`);
       const policy = policyOf(mp.document, 'identity', arn, at);
-      world.managedPolicies.set(arn, { arn, json: JSON.stringify(mp.document), policy });
+      world.managedPolicies.set(arn, {
+        arn,
+        name: pm[3]!,
+        path: pm[2]!,
+        json: JSON.stringify(mp.document),
+        policy,
+      });
     }
 
     for (const [i, raw] of ((top.roles as unknown[]) ?? []).entries()) {
@@ -161,21 +184,24 @@ export async function loadWorld(worldDir: string): Promise<World> {
       if (!Number.isInteger(maxSessionDuration) || maxSessionDuration < 3600 || maxSessionDuration > 43200) {
         throw new WorldLoadError(`${at}: maxSessionDuration must be an integer in 3600..43200`);
       }
-      const identityPolicies: Policy[] = [];
+      const inlinePolicies: Policy[] = [];
       for (const [j, p] of ((r.policies as unknown[]) ?? []).entries()) {
         const pr = asRecord(p, `${at} policies[${j}]`);
-        identityPolicies.push(
+        inlinePolicies.push(
           policyOf(pr.document, 'identity', String(pr.name ?? `inline-${j}`), `${at} policies[${j}]`),
         );
       }
-      for (const ref of (r.managedPolicyArns as unknown[]) ?? []) {
+      const definedPolicy = (ref: unknown): WorldManagedPolicy => {
         const mp = world.managedPolicies.get(String(ref));
         if (!mp)
           throw new WorldLoadError(
             `${at}: managed policy ${String(ref)} is not defined (define it before the role)`,
           );
-        identityPolicies.push(mp.policy);
-      }
+        return mp;
+      };
+      const managed = ((r.managedPolicyArns as unknown[]) ?? []).map(definedPolicy);
+      // A boundary is a managed policy too (IAM allows no inline boundary).
+      const boundary = r.permissionsBoundary === undefined ? undefined : definedPolicy(r.permissionsBoundary);
       world.roles.set(arn, {
         arn,
         account: m[1]!,
@@ -186,7 +212,10 @@ export async function loadWorld(worldDir: string): Promise<World> {
         maxSessionDuration,
         tags: stringMap(r.tags, `${at} tags`),
         trustPolicy: policyOf(r.trustPolicy, 'trust', `${m[3]}-trust`, `${at} trustPolicy`),
-        identityPolicies,
+        identityPolicies: [...inlinePolicies, ...managed.map((mp) => mp.policy)],
+        inlinePolicies,
+        managedPolicyArns: managed.map((mp) => mp.arn),
+        ...(boundary && { permissionsBoundaryArn: boundary.arn }),
       });
     }
     for (const [i, raw] of ((top.users as unknown[]) ?? []).entries()) {

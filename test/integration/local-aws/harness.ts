@@ -1,6 +1,7 @@
 /**
- * Starts a real local AWS endpoint (port 0, temp dir, in-memory or temp-dir state) and writes the
- * AWS config/credentials files for the world's profiles, as `npm start` does. Clients under test
+ * Starts a real local AWS endpoint (port 0, temp dir, in-memory or temp-dir state) with the
+ * federation endpoint mounted, and writes the AWS config/credentials files for the world's
+ * profiles, as `npm start` does. Clients under test
  * (AWS CLI, boto3, SDK v3) are pointed at it through `AWS_ENDPOINT_URL` only.
  */
 import { execFile } from 'node:child_process';
@@ -8,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../infra/local/aws/endpoint';
+import { createFederation } from '../../../infra/local/federation/handler';
 import { IamStore } from '../../../infra/local/iam/store';
 import type { KeyRecord } from '../../../infra/local/types';
 
@@ -23,15 +25,21 @@ export interface LocalAws {
   close(): Promise<void>;
 }
 
-export async function startLocalAws(opts: { persistent?: boolean } = {}): Promise<LocalAws> {
+export async function startLocalAws(
+  opts: { persistent?: boolean; worldDir?: string; now?: () => Date } = {},
+): Promise<LocalAws> {
   const dir = mkdtempSync(join(tmpdir(), 'vend-local-aws-'));
   const store = await IamStore.open({
-    worldDir: WORLD_DIR,
+    worldDir: opts.worldDir ?? WORLD_DIR,
     ...(opts.persistent && { stateFile: join(dir, 'iam-state.json') }),
+    ...(opts.now && { now: opts.now }),
   });
+  // The federation endpoint as the stack mounts it (infra/local/stack.ts).
+  const federation = createFederation({ store });
   const endpoint = await startAwsEndpoint({
     port: 0,
     store,
+    mounts: { '/federation': federation.handler },
     ...(opts.persistent && { dataDir: join(dir, 'dynamodb') }),
   });
   const profiles: Record<string, KeyRecord> = {};

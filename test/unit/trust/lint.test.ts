@@ -126,7 +126,7 @@ describe('vend lint-trust', () => {
     const { code, stdout, stderr } = await cli(['lint-trust', '--world', WORLD]);
     expect(code).toBe(0);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/checked 5 role\(s\).*no path around the broker/);
+    expect(stderr).toMatch(/checked 7 role\(s\).*no path around the broker/);
   });
 
   it('is a usage error (exit 2) without any source', async () => {
