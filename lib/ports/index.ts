@@ -4,7 +4,8 @@
  *
  * | module | ports |
  * |---|---|
- * | ./vend.ts, ./vend-errors.ts | `EntitlementStore`, `CredentialIssuer` and its errors |
+ * | ./vend.ts, ./vend-errors.ts | `EntitlementStore`, `CredentialIssuer` and its errors, `RateLimitStore` |
+ * | ./entitlements.ts | `EntitlementTable` (entitlements as code) |
  * | ./audit.ts | `AuditSink`, `AuditReader`, `DigestStore`, `AuditSigner` |
  * | ./requests.ts | `RequestStore`, `ReviewStore`, `RequestConflictError` |
  * | ./slack.ts | `SlackBindingStore`, `SlackDirectory`, `SlackNotifier`, `ReplayGuard` |
@@ -13,6 +14,7 @@
  * and lib/wiring/ hands them to the use cases (docs/architecture.md).
  */
 export * from './audit';
+export * from './entitlements';
 export * from './requests';
 export * from './slack';
 export * from './vend';
