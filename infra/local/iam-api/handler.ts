@@ -45,18 +45,35 @@ const WRITES = new Set<IamAction>(['CreatePolicyVersion', 'DeletePolicyVersion']
 
 const SCOPE_IN_HEADER = /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([^/,\s]+)\/aws4_request/;
 
+/** STS's actions: a request naming one is STS's to answer (and refuse), whatever its scope says. */
+const STS_ACTIONS = new Set([
+  'AssumeRole',
+  'AssumeRoleWithSAML',
+  'AssumeRoleWithWebIdentity',
+  'AssumeRoot',
+  'DecodeAuthorizationMessage',
+  'GetAccessKeyInfo',
+  'GetCallerIdentity',
+  'GetDelegatedAccessToken',
+  'GetFederationToken',
+  'GetSessionToken',
+  'GetWebIdentityToken',
+]);
+
 /**
  * True when the request is signed for the `iam` service (Authorization header or presigned
- * `X-Amz-Credential`): that is how AWS tells IAM from STS when both are reached at one endpoint URL
- * (`AWS_ENDPOINT_URL`), since both speak the Query protocol on `POST /`.
+ * `X-Amz-Credential`) and does not name an STS action: that is how IAM is told from STS when both
+ * are reached at one endpoint URL (`AWS_ENDPOINT_URL`), since both speak the Query protocol on
+ * `POST /`. An STS action signed for `iam` goes to STS, which refuses the scope as AWS's STS does
+ * (`Credential should be scoped to correct service: 'sts'.`).
  *
  * @example isIamRequest(raw) // true for `aws iam get-policy …` through AWS_ENDPOINT_URL
  */
 export function isIamRequest(req: RawRequest): boolean {
   const m = SCOPE_IN_HEADER.exec(req.headers.authorization ?? '');
-  if (m) return m[1] === 'iam';
-  const credential = new URLSearchParams(req.query).get('X-Amz-Credential');
-  return credential?.split('/')[3] === 'iam';
+  const service = m ? m[1] : new URLSearchParams(req.query).get('X-Amz-Credential')?.split('/')[3];
+  if (service !== 'iam') return false;
+  return !STS_ACTIONS.has(parseQueryRequest(req).get('Action') ?? '');
 }
 
 const POLICY_ARN = /^arn:aws:iam::(\d{12}|aws):policy\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,128}$/;
