@@ -73,11 +73,11 @@ import {
   findVisible,
   grantedDuration,
   newRequest,
-  parseAccessRequestBody,
   type RequestStatus,
   settleExpiry,
   visibleTo,
 } from '../domain/request';
+import { parseAccessRequestBody } from '../domain/request-body';
 import type { Caller, Entitlement } from '../domain/types';
 import type { IdGenerator } from '../ids';
 import type { VendLog } from '../log';
