@@ -28,10 +28,9 @@ import {
   cancelPendingRequest,
   createRequest,
   decideRequest,
-  listReviews,
   type RequestDeps,
-  signOffReview,
 } from '../../../lib/usecases/requests';
+import { listReviews, signOffReview } from '../../../lib/usecases/reviews';
 import { alice, bob, dave, mallory, person, rawEntitlements } from '../domain/world';
 
 const T0 = new Date('2026-11-29T10:00:00.000Z');
