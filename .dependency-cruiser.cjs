@@ -162,6 +162,22 @@ module.exports = {
       to: { path: [ADAPTERS, WIRING, CONFIG, USECASES, CLI, HTTP] },
     },
     {
+      name: 'http-is-the-edge',
+      severity: 'error',
+      comment:
+        'lib/http/ is the middy chain of the HTTP functions (problem+json, body limits, parameters): it knows the domain errors and the log, and nothing that decides or stores.',
+      from: { path: HTTP },
+      to: { path: [USECASES, PORTS, ADAPTERS, WIRING, CONFIG, CLI, TOOLING] },
+    },
+    {
+      name: 'platform-is-a-leaf',
+      severity: 'error',
+      comment:
+        'lib/log.ts, metrics.ts, ids.ts and clock.ts are used by every layer, so they use none (lib/log.ts reads only its level from lib/config.ts).',
+      from: { path: PLATFORM },
+      to: { path: '^lib/', pathNot: [PLATFORM, CONFIG] },
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       comment: 'An import that does not resolve is a typo or a missing dependency.',
