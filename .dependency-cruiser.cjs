@@ -162,6 +162,14 @@ module.exports = {
       to: { path: [ADAPTERS, WIRING, CONFIG, USECASES, CLI, HTTP] },
     },
     {
+      name: 'api-types-stand-alone',
+      severity: 'error',
+      comment:
+        'lib/api/ is the HTTP API as types, generated from openapi.yaml (npm run gen:api) for clients such as the CLI; it depends on nothing.',
+      from: { path: '^lib/api/' },
+      to: { pathNot: '^lib/api/' },
+    },
+    {
       name: 'http-is-the-edge',
       severity: 'error',
       comment:
@@ -196,7 +204,7 @@ module.exports = {
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
-      extensions: ['.ts', '.js', '.json'],
+      extensions: ['.ts', '.d.ts', '.js', '.json'],
     },
     reporterOptions: { text: { highlightFocused: true } },
   },

@@ -38,7 +38,7 @@ import { createFederation } from './federation/handler';
 import { PortInUseError as GatewayPortInUseError, startGateway } from './gateway/server';
 import { loadServerless } from './gateway/serverless';
 import { IamStore } from './iam/store';
-import { createOidcIssuer, type OidcIssuer } from './oidc/issuer';
+import { createOidcIssuer, type OidcIssuer, webConsoleClient } from './oidc/issuer';
 import { demoPeople } from './oidc/people';
 import { type ProfileFiles, writeAwsProfiles } from './profiles';
 import { seedEntitlements } from './seed';
@@ -378,6 +378,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         throw new StackPortInUseError(apiPort, 'VEND_API_PORT', { cause: error });
       throw error;
     });
+    // The web console (served by the gateway at its root) signs in at the issuer with the
+    // authorization-code flow: its redirect URIs follow the gateway's URL (docs/local-stack.md).
+    oidc.registerClient(webConsoleClient(gateway.url));
     const env: Record<string, string> = {
       AWS_CONFIG_FILE: profiles.configFile,
       AWS_SHARED_CREDENTIALS_FILE: profiles.credentialsFile,
