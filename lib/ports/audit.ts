@@ -4,8 +4,8 @@
  * take these; lib/audit/ has the DynamoDB, KMS and local-key adapters, tests wire fakes.
  */
 import type { AuditRecord } from '../domain/audit';
-import type { AuditDigest } from '../domain/audit-chain';
-import type { AuditPosition, AuditQueryPlan } from '../domain/audit-query';
+import type { AuditDigest, StoredAuditRecord } from '../domain/audit-chain';
+import type { AuditFilters, AuditPosition } from '../domain/audit-query';
 
 /**
  * The append-only audit trail.
@@ -31,13 +31,20 @@ export interface AuditPage {
  * Reads audit records by key, never by scan.
  *
  * @example
- * const page = await reader.page(planAuditQuery(filters), { partition: 0 }, 100);
+ * const page = await reader.page(query.filters, query.position, 100);
  */
 export interface AuditReader {
-  /** One page of a planned query, newest first. */
-  page(plan: AuditQueryPlan, position: AuditPosition, limit: number): Promise<AuditPage>;
-  /** Every stored item (keys included) with `since <= time < until`, oldest first. */
-  itemsBetween(since: string, until: string): Promise<Record<string, unknown>[]>;
+  /**
+   * One page of the records matching `filters`, newest first, from `position` on. The store plans
+   * the read (which index, which partitions) and checks that the position is one of that plan's.
+   * @throws InvalidRequestError a position outside the plan (an altered cursor)
+   */
+  page(filters: AuditFilters, position: AuditPosition, limit: number): Promise<AuditPage>;
+  /**
+   * Every stored record with `since <= time < until`, oldest first: its content, and where the
+   * store had it filed (the verifier checks both).
+   */
+  itemsBetween(since: string, until: string): Promise<StoredAuditRecord[]>;
   /** The oldest record time in these UTC days (`yyyy-mm-dd`), if any. */
   earliestTime(days: readonly string[]): Promise<string | undefined>;
 }

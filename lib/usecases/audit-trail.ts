@@ -110,7 +110,7 @@ export async function sealAuditTrail(
     const body = buildDigestBody({
       intervalStart: start,
       intervalEnd: end,
-      records: items,
+      records: items.map((item) => item.content),
       previous: head,
       sealedAt: deps.now(),
       keyId: deps.signer.keyId,
@@ -229,7 +229,7 @@ export async function verifyAuditTrail(
   ).toISOString();
   let pending = 0;
   for (const [from, to] of gaps) {
-    for (const item of await deps.records.itemsBetween(from, to)) {
+    for (const { content: item } of await deps.records.itemsBetween(from, to)) {
       const time = String(item.time);
       if (time < dueBefore) {
         findings.push({
@@ -305,7 +305,9 @@ export async function listOrphans(
   const readUntil = new Date(
     Math.max(Date.parse(until), Math.min(Date.parse(until) + 10 * 60_000, now.getTime() + 1)),
   ).toISOString();
-  const items = (await deps.records.itemsBetween(since, readUntil)) as unknown as AuditRecord[];
+  const items = (await deps.records.itemsBetween(since, readUntil)).map(
+    (item) => item.content as unknown as AuditRecord,
+  );
 
   const byAudit = new Map<string, AuditRecord[]>();
   for (const r of items) byAudit.set(r.auditId, [...(byAudit.get(r.auditId) ?? []), r]);
