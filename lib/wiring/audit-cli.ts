@@ -2,8 +2,10 @@
  * The composition root of the operator's audit commands (`vend audit seal|verify|orphans`): the
  * audit trail's use cases, built from the environment the CLI passes in (read by lib/config.ts) with
  * the ambient AWS credentials: the operator's own, not the service's. lib/cli/audit.ts loads this
- * module with a dynamic import, only when such a command runs. Needs `VEND_AUDIT_TABLE`, a region (`AWS_REGION` or `AWS_DEFAULT_REGION`), and for
- * seal/verify `VEND_AUDIT_SIGNING_KEY_ID` (KMS) or `VEND_AUDIT_SIGNING_KEY_FILE` (local stack).
+ * module with a dynamic import, only when such a command runs. Needs `VEND_AUDIT_TABLE`, a region
+ * (`AWS_REGION` or `AWS_DEFAULT_REGION`), for seal/verify `VEND_AUDIT_SIGNING_KEY_ID` (KMS) or
+ * `VEND_AUDIT_SIGNING_KEY_FILE`, for seal `VEND_AUDIT_SEALS_TABLE` (the sealer's head), and for
+ * verify the trail's start (`VEND_AUDIT_TRAIL_START`, or the head's through `VEND_AUDIT_SEALS_TABLE`).
  * `AWS_ENDPOINT_URL` points the clients at the local stack, as everywhere else.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -42,7 +44,8 @@ export async function auditTrailFromEnv(env: Env): Promise<AuditTrailDeps> {
  * @example const r = await sealFromEnv({}, env); console.log(`${r.sealed.length} intervals sealed up to ${r.sealedUpTo}`);
  */
 export async function sealFromEnv(options: { upTo?: Date }, env: Env): Promise<SealResult> {
-  return sealAuditTrail(await auditTrailFromEnv(env), options);
+  // Not bound by a Lambda timeout: catch up on every missed interval in one go.
+  return sealAuditTrail(await auditTrailFromEnv(env), { maxIntervals: Number.MAX_SAFE_INTEGER, ...options });
 }
 
 /**

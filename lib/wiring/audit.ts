@@ -6,6 +6,7 @@
  */
 
 import { DynamoAuditStore } from '../audit/dynamo-audit-store';
+import { DynamoDigestStore } from '../audit/dynamo-digest-store';
 import { auditConfig, config } from '../config';
 import type { AuditQueryDeps } from '../usecases/audit-query';
 import type { AuditTrailDeps } from '../usecases/audit-trail';
@@ -13,12 +14,14 @@ import { buildAuditTrailDeps } from './audit-trail';
 import { dynamoDocuments } from './clients';
 
 let reader: DynamoAuditStore | undefined;
+let digests: DynamoDigestStore | undefined;
 let trail: Promise<AuditTrailDeps> | undefined;
 
 /** What `GET /v1/audit` needs, over the configured audit table. */
 export function auditQueryDeps(): AuditQueryDeps {
   reader ??= new DynamoAuditStore(dynamoDocuments, config().tables.audit);
-  return { reader, now: () => new Date(), auditorsGroup: auditConfig().auditorsGroup };
+  digests ??= new DynamoDigestStore(dynamoDocuments, config().tables.audit);
+  return { reader, digests, now: () => new Date(), auditorsGroup: auditConfig().auditorsGroup };
 }
 
 /** What the sealer needs: the audit table's records and digests, and the configured signer. */
