@@ -104,6 +104,15 @@ export interface SealHead {
 }
 
 /**
+ * Where the sealer's metrics go (lib/usecases/seal-metrics.ts decides what a run emits): CloudWatch
+ * through Powertools (lib/audit/seal-metrics.ts); tests pass a recorder.
+ */
+export interface SealMetricsSink {
+  gauge(metric: 'AuditSealLagSeconds', seconds: number): void;
+  count(metric: 'AuditTrailCut'): void;
+}
+
+/**
  * Where the {@link SealHead} is kept; it only moves forward.
  *
  * @example

@@ -7,7 +7,9 @@
 
 import { DynamoAuditStore } from '../audit/dynamo-audit-store';
 import { DynamoDigestStore } from '../audit/dynamo-digest-store';
+import { powertoolsSealMetrics } from '../audit/seal-metrics';
 import { auditConfig, config } from '../config';
+import type { SealMetricsSink } from '../ports';
 import type { AuditQueryDeps } from '../usecases/audit-query';
 import type { AuditTrailDeps } from '../usecases/audit-trail';
 import { buildAuditTrailDeps } from './audit-trail';
@@ -33,4 +35,12 @@ export function auditTrailDeps(): Promise<AuditTrailDeps> {
     region: config().region,
   });
   return trail;
+}
+
+let sealSink: SealMetricsSink | undefined;
+
+/** Where the sealer's metrics go: CloudWatch (EMF through Powertools), made on first use. */
+export function sealMetrics(): SealMetricsSink {
+  sealSink ??= powertoolsSealMetrics();
+  return sealSink;
 }
