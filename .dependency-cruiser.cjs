@@ -149,9 +149,9 @@ module.exports = {
       name: 'shipped-code-never-loads-the-local-stack-statically',
       severity: 'error',
       comment:
-        'infra/local/ is the development stack; it is not in the Lambda bundles or the npm package. Shipped code may reach it only through a dynamic import() on a development-only path (`vend dev`).',
+        'infra/local/ is the development stack; it is not in the Lambda bundles or the npm package. Shipped code may reach it only through a dynamic import() on a development-only path (`vend dev`), and name its types (`import type`, `typeof import()`), which load nothing.',
       from: { path: SHIPPED },
-      to: { path: LOCAL_STACK, dependencyTypesNot: ['dynamic-import'] },
+      to: { path: LOCAL_STACK, dependencyTypesNot: ['dynamic-import', 'type-only', 'type-import'] },
     },
     {
       name: 'tooling-is-not-a-back-door',
