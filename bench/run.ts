@@ -12,6 +12,8 @@
  *                     `node --expose-gc --import tsx bench/run.ts --soak 300` so start and end are
  *                     measured after a full GC.
  *   --rate R          soak rate in vends per second (default 20)
+ *   --cli             only the CLI figures (bench/cli.ts): measured alone and merged into the
+ *                     existing bench/results/latest.json (`cli` and the `cli …` targets)
  *
  * Primary course of a run (docs/benchmarks.md explains each figure):
  * 1. start the stack; check one vend and one baseline succeed;
@@ -20,11 +22,12 @@
  * 4. concurrency 8, 32 and 64: N samples of each, vend then baseline; throughput and CPU per op;
  * 5. the gateway's share of the overhead: client signing, IAM authorizer, a health round trip; and
  *    what the rate limiter costs a vend (its two counter writes, alone);
- * 6. stop the stack; build every function's bundle and time its import in fresh processes;
- * 7. compare with the targets, print, write the files.
+ * 6. the CLI: fresh `vend` processes against the same stack (bench/cli.ts);
+ * 7. stop the stack; build every function's bundle and time its import in fresh processes;
+ * 8. compare with the targets, print, write the files.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT, type Stack, startStack } from '../infra/local/stack';
 import { latencySvg } from './chart';
+import { type CliResult, cliLines, cliTargets, measureCli } from './cli';
 import { type FunctionResult, measureFunctions } from './cold-init';
 import { type Operation, runInterleaved, runSeries, type SeriesResult } from './load';
 import {
@@ -85,6 +89,10 @@ interface Options {
   timeLimitMs: number;
   soakSeconds?: number;
   soakRate: number;
+  /** Only the CLI figures, merged into the existing latest.json. */
+  cliOnly: boolean;
+  /** Fresh processes per CLI figure. */
+  cliRuns: number;
 }
 
 function options(argv: string[]): Options {
@@ -95,6 +103,7 @@ function options(argv: string[]): Options {
       iterations: { type: 'string' },
       soak: { type: 'string' },
       rate: { type: 'string' },
+      cli: { type: 'boolean', default: false },
     },
     allowPositionals: false,
   });
@@ -114,6 +123,8 @@ function options(argv: string[]): Options {
     timeLimitMs: quick ? 2_000 : 120_000,
     soakSeconds: values.soak === undefined ? undefined : positive('soak', values.soak, 300),
     soakRate: positive('rate', values.rate, 20),
+    cliOnly: values.cli === true,
+    cliRuns: quick ? 10 : 20,
   };
 }
 
@@ -248,7 +259,13 @@ function gitFacts(): { commit?: string; dirty?: boolean } {
 
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
-function buildResults(o: Options, m: Measured, fns: Record<string, FunctionResult>, load: number[]) {
+function buildResults(
+  o: Options,
+  m: Measured,
+  fns: Record<string, FunctionResult>,
+  load: number[],
+  cli: CliResult,
+) {
   const vend: Record<string, SeriesReport> = {};
   const baseline: Record<string, SeriesReport> = {};
   const ratioBy: Record<string, { p50: number; p99: number }> = {};
@@ -349,6 +366,7 @@ function buildResults(o: Options, m: Measured, fns: Record<string, FunctionResul
           }),
     });
   }
+  targets.push(...cliTargets(cli));
   const notes: string[] = [];
   for (const [name, group] of [
     ['vend', m.vend],
@@ -382,6 +400,7 @@ function buildResults(o: Options, m: Measured, fns: Record<string, FunctionResul
     limiter,
     coldInitMs,
     functions: fns,
+    cli,
     targets,
     droppedHandlerLogLines: droppedLogLines,
     notes,
@@ -466,6 +485,8 @@ function printTable(r: Results): void {
     );
   }
   print('');
+  for (const line of cliLines(r.cli)) print(line);
+  print('');
   print('targets:');
   for (const t of r.targets) {
     print(`  ${t.met ? 'MET   ' : 'MISSED'} ${t.name}: ${t.actual} (target ${t.target})`);
@@ -479,10 +500,13 @@ function printTable(r: Results): void {
 async function benchmark(o: Options): Promise<void> {
   const load = loadavg();
   progress('starting the local stack (in memory)');
-  const measured = await withStack((stack) => measure(stack, o));
+  const [measured, cli] = await withStack(async (stack) => {
+    const m = await measure(stack, o);
+    return [m, await measureCli({ runs: o.cliRuns, stack, onProgress: progress })] as const;
+  });
   progress(`cold init: building each function and importing it in ${o.coldRuns} fresh processes`);
   const fns = await measureFunctions({ runs: o.coldRuns, onProgress: progress });
-  const results = buildResults(o, measured, fns, load);
+  const results = buildResults(o, measured, fns, load, cli);
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(
@@ -545,11 +569,39 @@ async function soakRun(o: Options, seconds: number): Promise<void> {
   print('wrote bench/results/soak.json');
 }
 
+/** `--cli`: the CLI figures alone, merged into the last full run's latest.json. */
+async function cliRun(o: Options): Promise<void> {
+  const cli = await measureCli({ runs: o.cliRuns, onProgress: progress });
+  const file = join(RESULTS_DIR, 'latest.json');
+  let last: { targets?: { name: string }[]; notes?: string[] } = {};
+  try {
+    last = JSON.parse(readFileSync(file, 'utf8')) as typeof last;
+  } catch {
+    // no full run yet: the file holds the CLI figures alone
+  }
+  const note = `cli measured alone (npm run bench -- --cli${o.quick ? ' --quick' : ''}) at ${new Date().toISOString()}, commit ${gitFacts().commit ?? 'unknown'}`;
+  const merged = {
+    ...last,
+    cli,
+    targets: [...(last.targets ?? []).filter((t) => !t.name.startsWith('cli ')), ...cliTargets(cli)],
+    notes: [...(last.notes ?? []).filter((n) => !n.startsWith('cli measured alone')), note],
+  };
+  writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);
+  print('');
+  for (const line of cliLines(cli)) print(line);
+  for (const t of cliTargets(cli)) {
+    print(`  ${t.met ? 'MET   ' : 'MISSED'} ${t.name}: ${t.actual} (target ${t.target})`);
+    if (t.why) print(`         why: ${t.why}`);
+  }
+  print(`merged into ${join('bench/results', 'latest.json')} (cli, targets, notes)`);
+}
+
 async function main(): Promise<void> {
   const o = options(process.argv.slice(2));
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   muteHandlerLogs();
   if (o.soakSeconds !== undefined) await soakRun(o, o.soakSeconds);
+  else if (o.cliOnly) await cliRun(o);
   else await benchmark(o);
 }
 
