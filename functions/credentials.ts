@@ -8,7 +8,7 @@ import { UnauthenticatedError } from '../lib/domain/errors';
 import type { Caller } from '../lib/domain/types';
 import { type HttpApiEvent, jsonObjectBody, routeParams, withHttp } from '../lib/http';
 import { recordVendRefusal, vendCredentials } from '../lib/usecases/vend-credentials';
-import { vendDeps } from '../lib/wiring';
+import { vendDeps } from '../lib/wiring/vend';
 
 // The body's rules (allowed keys, duration, policy) live in the domain, which names the offending
 // field and audits the refusal; the edge only insists on a JSON object.

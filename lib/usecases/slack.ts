@@ -29,7 +29,8 @@ import { VendError } from '../domain/errors';
 import type { AccessRequest } from '../domain/request';
 import type { PersonCaller } from '../domain/types';
 import type { VendLog } from '../log';
-import { personFromBinding, type SlackBindingStore } from '../slack/bindings';
+import type { ReplayGuard, SlackBindingStore } from '../ports';
+import { personFromBinding } from '../slack/bindings';
 import { formatDuration } from '../slack/messages';
 import {
   allowListed,
@@ -41,7 +42,6 @@ import {
 } from '../slack/payload';
 import {
   REPLAY_TTL_SECONDS,
-  type ReplayGuard,
   SlackOriginNotAllowedError,
   type SlackRoute,
   slackOrigin,

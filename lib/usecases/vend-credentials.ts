@@ -37,8 +37,13 @@ import { parseVendRequest, type VendRequest } from '../domain/vend-request';
 import type { IdGenerator } from '../ids';
 import type { VendLog } from '../log';
 import type { MetricsSink } from '../metrics';
-import type { AuditSink, CredentialIssuer, EntitlementStore, RateLimitStore } from '../ports';
-import { StsUnavailableError } from '../sts/errors';
+import {
+  type AuditSink,
+  type CredentialIssuer,
+  type EntitlementStore,
+  type RateLimitStore,
+  StsUnavailableError,
+} from '../ports';
 import { enforceRateLimits } from './rate-limit';
 
 /** The body vend returns (CONTRACT §4). */
