@@ -13,10 +13,11 @@ import { ulid } from './ids';
 import { log } from './log';
 import { countMetric } from './metrics';
 import { silentNotifier, WebApiSlackNotifier } from './slack/notifier';
+import { vendConsole } from './usecases/console';
 import type { RequestDeps } from './usecases/requests';
 import type { SlackDeps } from './usecases/slack';
 import { vendCredentials } from './usecases/vend-credentials';
-import { vendDeps } from './wiring';
+import { consoleDeps, vendDeps } from './wiring';
 
 let requests: RequestDeps | undefined;
 let slack: SlackDeps | undefined;
@@ -44,6 +45,7 @@ export function requestDeps(): RequestDeps {
       ...(cfg.slack.securityChannel ? { security: cfg.slack.securityChannel } : {}),
     },
     vend: vendCredentials(vend),
+    console: vendConsole(consoleDeps()),
     limiter: vend.limiter,
     rateLimits: cfg.rateLimits,
     now: clock,

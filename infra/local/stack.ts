@@ -320,6 +320,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       VEND_SLACK_TEAM_IDS: LOCAL_TEAM_ID,
       VEND_SLACK_APPROVERS_CHANNEL: LOCAL_SLACK_CHANNELS.approvers,
       VEND_SLACK_SECURITY_CHANNEL: LOCAL_SLACK_CHANNELS.security,
+      // Console sign-in goes to the local federation endpoint (docs/local-aws.md).
+      VEND_FEDERATION_URL: `${aws.url}/federation`,
       ...opts.handlerEnv,
     };
     const serverlessFile = opts.serverlessFile ?? join(REPO_ROOT, 'serverless.yml');
@@ -378,6 +380,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         throw new StackPortInUseError(apiPort, 'VEND_API_PORT', { cause: error });
       throw error;
     });
+    // The console's Issuer is vend's own URL, known only once the gateway listens (port 0 picks
+    // one); the handlers read their configuration on first use, after this.
+    if (!opts.handlerEnv?.VEND_CONSOLE_ISSUER) {
+      handlerEnv.VEND_CONSOLE_ISSUER = gateway.url;
+      process.env.VEND_CONSOLE_ISSUER = gateway.url;
+    }
     const env: Record<string, string> = {
       AWS_CONFIG_FILE: profiles.configFile,
       AWS_SHARED_CREDENTIALS_FILE: profiles.credentialsFile,
