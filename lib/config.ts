@@ -282,6 +282,22 @@ export interface AuditConfig {
     | { readonly kind: 'kms'; readonly keyId: string }
     | { readonly kind: 'file'; readonly file: string }
     | undefined;
+  /**
+   * Where the trail starts (`VEND_AUDIT_TRAIL_START`, ISO 8601): the verifier expects a digest for
+   * every interval from here on. Optional: the sealer records the start of its first run in its head.
+   */
+  readonly trailStart: Date | undefined;
+  /** The sealer head's table (`VEND_AUDIT_SEALS_TABLE`); required to seal, read by verify when set. */
+  readonly sealsTable: string | undefined;
+}
+
+function auditTime(env: Env, name: string): Date | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const t = Date.parse(raw);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || !Number.isFinite(t))
+    throw new ConfigurationError(`${name} must be an ISO 8601 time such as 2026-11-01T00:00:00Z`);
+  return new Date(t);
 }
 
 function auditSeconds(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -312,6 +328,8 @@ export function loadAuditConfig(env: Env): AuditConfig {
     sealIntervalSeconds: auditSeconds(env, 'VEND_AUDIT_SEAL_INTERVAL_SECONDS', 3600, 1, 86_400),
     sealGraceSeconds: auditSeconds(env, 'VEND_AUDIT_SEAL_GRACE_SECONDS', 60, 0, 3600),
     signing: keyId ? { kind: 'kms', keyId } : file ? { kind: 'file', file } : undefined,
+    trailStart: auditTime(env, 'VEND_AUDIT_TRAIL_START'),
+    sealsTable: env.VEND_AUDIT_SEALS_TABLE?.trim() || undefined,
   } as AuditConfig);
 }
 

@@ -9,9 +9,12 @@
  * 2. make the issuer (key under `<dataDir>/oidc`) and the Slack sink behind those mounts;
  * 3. mint base sessions for the profiles, write `<dataDir>/aws/{config,credentials}`;
  * 4. create serverless.yml's DynamoDB tables on the endpoint (kept across runs);
- * 5. start the gateway with the handler environment and hand the handlers the stack's clock
- *    (lib/clock.ts); write `<dataDir>/stack.json` (the URLs and the issuer; kept after stop so
- *    `vend dev token` can mint offline for the last issuer).
+ * 5. start the gateway with the handler environment; write `<dataDir>/stack.json` (the URLs and the
+ *    issuer; kept after stop so `vend dev token` can mint offline for the last issuer); hand the
+ *    handlers the stack's clock (lib/clock.ts);
+ * 6. the audit trail: the digest signing key in the local KMS (the alias serverless.yml gives the
+ *    sealer, in the broker's account), the trail's start (`<dataDir>/audit/trail-start`, written on
+ *    the first start), and the client environment every documented command needs (`env`).
  */
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -24,9 +27,10 @@ import {
   DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parse as parseYaml } from 'yaml';
-import { LocalAuditSigner } from '../../lib/audit/local-signer';
+import { KmsAuditSigner } from '../../lib/audit/kms-signer';
 import { buildAuditTrailDeps } from '../../lib/audit/trail-deps';
 import { useClock } from '../../lib/clock';
 import { loadAuditConfig } from '../../lib/config';
@@ -38,7 +42,8 @@ import { createFederation } from './federation/handler';
 import { PortInUseError as GatewayPortInUseError, startGateway } from './gateway/server';
 import { loadServerless } from './gateway/serverless';
 import { IamStore } from './iam/store';
-import { createOidcIssuer, type OidcIssuer } from './oidc/issuer';
+import { LocalKms } from './kms/keyring';
+import { createOidcIssuer, type OidcIssuer, webConsoleClient } from './oidc/issuer';
 import { demoPeople } from './oidc/people';
 import { type ProfileFiles, writeAwsProfiles } from './profiles';
 import { seedEntitlements } from './seed';
@@ -163,13 +168,19 @@ export interface Stack {
   env: Record<string, string>;
   /** What the handlers run with (process.env of this process while the stack runs). */
   handlerEnv: Record<string, string>;
+  /** The audit digests' signing key in the local KMS: its alias (as serverless.yml names it) and ARN. */
+  auditKey: { alias: string; arn: string };
+  /** The local KMS keyring (on the AWS endpoint; persisted under `<dataDir>/kms/` unless `memory`). */
+  kms: LocalKms;
   /**
-   * The local audit-digest signing key (ECDSA P-256 PEM, 0600) under `<dataDir>/audit/`. Written
-   * even with `memory: true`, so that `vend audit seal|verify` in another process can use it.
+   * The audit trail's sealer/verifier dependencies over this stack (broker credentials, the local
+   * KMS key, the seals table), with settings a test may override.
    */
-  auditKeyFile: string;
-  /** The audit trail's sealer/verifier dependencies over this stack (broker credentials, local key). */
-  auditTrail(overrides?: { intervalSeconds?: number; graceSeconds?: number }): Promise<AuditTrailDeps>;
+  auditTrail(
+    overrides?: Partial<
+      Pick<AuditTrailDeps, 'intervalSeconds' | 'graceSeconds' | 'trailStart' | 'genesisLookbackDays'>
+    >,
+  ): Promise<AuditTrailDeps>;
   /** Seals every closed interval now (`vend audit seal`; also on Ctrl-C in `npm start`). */
   sealAudit(options?: { upTo?: Date }): Promise<SealResult>;
   stop(): Promise<void>;
@@ -181,6 +192,27 @@ export interface Stack {
  * (AWS: one hour and 60 s, docs/audit.md).
  */
 export const LOCAL_AUDIT_SEAL = { intervalSeconds: 60, graceSeconds: 5 } as const;
+
+/** The digest key's alias when serverless.yml names none for the sealer (it does: `alias/vend-<stage>-audit-digests`). */
+const DEFAULT_AUDIT_KEY_ALIAS = 'alias/vend-dev-audit-digests';
+
+/**
+ * Where the local audit trail starts: written once, on the first start of a data directory (a
+ * fixed point outside the audit table, like `VEND_AUDIT_TRAIL_START` in AWS), kept until `--fresh`.
+ */
+async function localTrailStart(dataDir: string, now: Date): Promise<string> {
+  const file = join(dataDir, 'audit', 'trail-start');
+  try {
+    const kept = (await readFile(file, 'utf8')).trim();
+    if (Number.isFinite(Date.parse(kept))) return kept;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const start = now.toISOString();
+  await mkdir(join(dataDir, 'audit'), { recursive: true, mode: 0o700 });
+  await writeFile(file, `${start}\n`);
+  return start;
+}
 
 function portFrom(value: number | undefined, variable: string, fallback: number): number {
   if (value !== undefined) return value;
@@ -256,6 +288,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const persist = !opts.memory;
 
+  const kms = await LocalKms.open({
+    region: REGION,
+    file: persist ? join(dataDir, 'kms', 'keyring.json') : undefined,
+    now,
+  });
+  const trailStart = await localTrailStart(dataDir, now());
+
   const store = await IamStore.open({
     worldDir: join(REPO_ROOT, 'infra/local/world'),
     stateFile: persist ? join(dataDir, 'iam-state.json') : undefined,
@@ -278,6 +317,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     dataDir: persist ? join(dataDir, 'dynamodb') : undefined,
     store,
     now,
+    kms,
     mounts: {
       '/oidc': async (req: RawRequest) => (oidc ? oidc.handler(req) : notReady),
       '/slack': (req: RawRequest) => slack.handler(req),
@@ -322,6 +362,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       VEND_SLACK_SECURITY_CHANNEL: LOCAL_SLACK_CHANNELS.security,
       // Console sign-in goes to the local federation endpoint (docs/local-aws.md).
       VEND_FEDERATION_URL: `${aws.url}/federation`,
+      // serverless.yml hands it to the sealer (`${env:VEND_AUDIT_TRAIL_START, ''}`).
+      VEND_AUDIT_TRAIL_START: trailStart,
       ...opts.handlerEnv,
     };
     const serverlessFile = opts.serverlessFile ?? join(REPO_ROOT, 'serverless.yml');
@@ -386,6 +428,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       handlerEnv.VEND_CONSOLE_ISSUER = gateway.url;
       process.env.VEND_CONSOLE_ISSUER = gateway.url;
     }
+    // The web console (served by the gateway at its root) signs in at the issuer with the
+    // authorization-code flow: its redirect URIs follow the gateway's URL (docs/local-stack.md).
+    oidc.registerClient(webConsoleClient(gateway.url));
     const env: Record<string, string> = {
       AWS_CONFIG_FILE: profiles.configFile,
       AWS_SHARED_CREDENTIALS_FILE: profiles.credentialsFile,
@@ -401,40 +446,50 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       `${JSON.stringify({ apiUrl: gateway.url, awsUrl: aws.url, issuer: oidc.issuer, audience: oidc.audience }, null, 2)}\n`,
     );
     const issuer = oidc;
-    const auditTable =
-      service.tables.find((t) => t.logicalId === 'AuditTable')?.properties.TableName ?? 'vend-dev-audit';
-    const auditKeyFile = join(dataDir, 'audit', 'signing-key.pem');
-    await LocalAuditSigner.open(auditKeyFile);
+    const tableName = (logicalId: string, fallback: string) =>
+      service.tables.find((t) => t.logicalId === logicalId)?.properties.TableName ?? fallback;
+    const auditTable = tableName('AuditTable', 'vend-dev-audit');
+    const sealsTable = tableName('AuditSealsTable', 'vend-dev-audit-seals');
+    const keyAlias =
+      service.functions.get('auditSealer')?.environment.VEND_AUDIT_SIGNING_KEY_ID || DEFAULT_AUDIT_KEY_ALIAS;
+    const auditKey = await kms.ensureKey(
+      broker.principal.account,
+      keyAlias,
+      'vend audit digest signing key (local)',
+    );
+    // Every variable a documented command needs (docs/audit.md, docs/cli.md, docs/entitlements.md):
+    // `npm start` prints them all, and they are enough on their own.
     const auditEnv = {
       VEND_AUDIT_TABLE: auditTable,
-      VEND_AUDIT_SIGNING_KEY_FILE: auditKeyFile,
-      // The sealer's serverless.yml environment names a KMS alias; locally the key file signs, and
-      // one process hosts every function, so the alias is blanked rather than left to clash.
-      VEND_AUDIT_SIGNING_KEY_ID: '',
+      VEND_AUDIT_SEALS_TABLE: sealsTable,
+      VEND_AUDIT_SIGNING_KEY_ID: keyAlias,
+      VEND_AUDIT_TRAIL_START: trailStart,
       VEND_AUDIT_SEAL_INTERVAL_SECONDS: String(LOCAL_AUDIT_SEAL.intervalSeconds),
       VEND_AUDIT_SEAL_GRACE_SECONDS: String(LOCAL_AUDIT_SEAL.graceSeconds),
     };
-    Object.assign(env, auditEnv);
+    Object.assign(env, auditEnv, {
+      VEND_ENTITLEMENTS_TABLE: tableName('EntitlementsTable', 'vend-dev-entitlements'),
+    });
+    const brokerCredentials = {
+      accessKeyId: broker.accessKeyId,
+      secretAccessKey: broker.secretAccessKey,
+      sessionToken: broker.sessionToken,
+    };
     let auditDocuments: DynamoDBDocumentClient | undefined;
-    const auditTrail = async (overrides: { intervalSeconds?: number; graceSeconds?: number } = {}) => {
+    let auditKms: KMSClient | undefined;
+    const auditTrail: Stack['auditTrail'] = async (overrides = {}) => {
       auditDocuments ??= DynamoDBDocumentClient.from(
-        new DynamoDBClient({
-          region: REGION,
-          endpoint: aws.url,
-          credentials: {
-            accessKeyId: broker.accessKeyId,
-            secretAccessKey: broker.secretAccessKey,
-            sessionToken: broker.sessionToken,
-          },
-        }),
+        new DynamoDBClient({ region: REGION, endpoint: aws.url, credentials: brokerCredentials }),
         { marshallOptions: { removeUndefinedValues: true } },
       );
+      auditKms ??= new KMSClient({ region: REGION, endpoint: aws.url, credentials: brokerCredentials });
       const deps = await buildAuditTrailDeps({
         documents: auditDocuments,
         tableName: auditTable,
+        sealsTableName: sealsTable,
         region: REGION,
         audit: loadAuditConfig(auditEnv),
-        signer: await LocalAuditSigner.open(auditKeyFile),
+        signer: await KmsAuditSigner.create(auditKms, keyAlias),
         now,
       });
       return { ...deps, ...overrides };
@@ -450,12 +505,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       keys,
       env,
       handlerEnv,
-      auditKeyFile,
+      auditKey: { alias: keyAlias, arn: auditKey.arn },
+      kms,
       auditTrail,
       sealAudit: async (options = {}) => sealAuditTrail(await auditTrail(), options),
       stop: async () => {
         useClock(undefined);
         auditDocuments?.destroy();
+        auditKms?.destroy();
         await gateway.close();
         await aws.close();
       },

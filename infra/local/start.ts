@@ -3,10 +3,16 @@
  * everything listens and how to use it, runs until Ctrl-C or SIGTERM (exit 0). Any failure to start
  * is one line on stderr and exit 1, never a stack trace (`VEND_DEBUG=1` prints the cause too).
  *
+ * The printed `export` line holds every variable of the stack's client environment (`stack.env`):
+ * the AWS and URL variables first, then the audit settings and the rest, so that every command in
+ * docs/ runs from that line alone (test/e2e/newcomer.test.ts follows the docs with it). While it
+ * runs, the audit sealer runs too, as it would in AWS: at start (catching up on what closed while
+ * the stack was down) and once per interval, and a last time on Ctrl-C.
+ *
  * Flags: `--fresh` wipes the state directory first; `--memory` keeps state in memory only.
  */
 import { demoPeople } from './oidc/people';
-import { type Stack, startStack } from './stack';
+import { LOCAL_AUDIT_SEAL, type Stack, startStack } from './stack';
 
 /** Flags of `npm start -- …`. */
 export interface StartFlags {
@@ -36,12 +42,22 @@ export function parseStartArgs(argv: string[]): StartFlags {
 
 const quote = (v: string): string => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
 
+/** The variables the export line starts with (CONTRACT §2); every other one of `stack.env` follows. */
+const FIRST_EXPORTS = ['AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_ENDPOINT_URL', 'VEND_URL'];
+
+/**
+ * The `export …` line: every variable of the stack's client environment, shell-quoted.
+ *
+ * @example exportLine(stack) // 'export AWS_CONFIG_FILE=… AWS_SHARED_CREDENTIALS_FILE=… AWS_ENDPOINT_URL=… VEND_URL=… AWS_REGION=… VEND_AUDIT_TABLE=…'
+ */
+export function exportLine(stack: Pick<Stack, 'env'>): string {
+  const e = stack.env;
+  const names = [...FIRST_EXPORTS, ...Object.keys(e).filter((k) => !FIRST_EXPORTS.includes(k))];
+  return `export ${names.map((k) => `${k}=${quote(e[k] ?? '')}`).join(' ')}`;
+}
+
 /** The text `npm start` prints once the stack is up. */
 export function banner(stack: Stack, seconds: number): string {
-  const e = stack.env;
-  const exports = ['AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_ENDPOINT_URL', 'VEND_URL']
-    .map((k) => `${k}=${quote(e[k] ?? '')}`)
-    .join(' ');
   const profiles = Object.entries(stack.keys)
     .map(([name, k]) => `  ${name.padEnd(12)} ${k.principal.arn}`)
     .join('\n');
@@ -50,14 +66,14 @@ export function banner(stack: Stack, seconds: number): string {
     .join(', ');
   return `vend local stack is up (${seconds.toFixed(1)} s); state in ${stack.dataDir}
 
-  vend API (local API Gateway)    ${stack.apiUrl}
-  AWS endpoint (STS, DynamoDB)    ${stack.awsUrl}
-  OIDC issuer                     ${stack.oidc.issuer}
-  Slack Web API sink              ${stack.awsUrl}/slack/api/   (recorded calls: ${stack.awsUrl}/slack/messages)
-  Federation (console sign-in)    ${stack.awsUrl}/federation
+  vend API (local API Gateway)       ${stack.apiUrl}
+  AWS endpoint (STS, DynamoDB, KMS)  ${stack.awsUrl}
+  OIDC issuer                        ${stack.oidc.issuer}
+  Slack Web API sink                 ${stack.awsUrl}/slack/api/   (recorded calls: ${stack.awsUrl}/slack/messages)
+  Federation (console sign-in)       ${stack.awsUrl}/federation
 
 In another shell:
-  export ${exports}
+  ${exportLine(stack)}
 
 Demo profiles (AWS_PROFILE):
 ${profiles}
@@ -68,6 +84,7 @@ First calls:
   aws --profile ci sts get-caller-identity
   AWS_PROFILE=ci npx vend credentials prod-readonly --duration 15m
   VEND_TOKEN=$(npx vend dev token --user alice) npx vend entitlements
+  AWS_PROFILE=vend-broker npx vend audit verify --since 1h
 
 Ctrl-C stops; state persists until \`npm start -- --fresh\`. More: docs/local-stack.md
 `;
@@ -78,6 +95,51 @@ const HELP = `usage: npm start [-- --fresh] [-- --memory]
   --memory   keep DynamoDB, sessions and the signing key in memory only
 ports: VEND_API_PORT (default 4000), VEND_AWS_PORT (default 4566)
 `;
+
+/**
+ * The local stand-in for the scheduled sealer: one run now and one per interval (a grace later),
+ * never two at once. Failures are one line on stderr; a cut trail is said too.
+ */
+function backgroundSealer(stack: Stack): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const run = (): void => {
+    if (running) return;
+    running = stack
+      .sealAudit()
+      .then((result) => {
+        if (result.cut)
+          process.stderr.write(
+            `vend: audit digests from ${result.cut.from} to ${result.cut.to} were deleted after they were sealed (vend audit verify names them)\n`,
+          );
+      })
+      .catch((error: unknown) => {
+        process.stderr.write(
+          `vend: audit sealing failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`,
+        );
+      })
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  const every = LOCAL_AUDIT_SEAL.intervalSeconds * 1000;
+  const offset = (LOCAL_AUDIT_SEAL.graceSeconds + 1) * 1000;
+  run();
+  let timer: NodeJS.Timeout | undefined;
+  const first = setTimeout(
+    () => {
+      run();
+      timer = setInterval(run, every);
+    },
+    every - (Date.now() % every) + offset,
+  );
+  return {
+    async stop() {
+      clearTimeout(first);
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
+}
 
 async function main(): Promise<number> {
   // Node 20 here, nodejs22.x in Lambda: the SDK's "upgrade Node" warning is noise for a dev server.
@@ -94,6 +156,7 @@ async function main(): Promise<number> {
     log: (line) => process.stdout.write(`[gateway] ${line}\n`),
   });
   process.stdout.write(banner(stack, (performance.now() - started) / 1000));
+  const sealer = backgroundSealer(stack);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
@@ -104,11 +167,12 @@ async function main(): Promise<number> {
     process.on('SIGTERM', stop);
   });
   process.stdout.write('stopping…\n');
+  await sealer.stop();
   // Seal what has closed, so the trail of this session can be verified later (docs/audit.md).
   try {
     const sealed = await stack.sealAudit();
     process.stdout.write(
-      `audit: sealed ${sealed.sealed.length} interval(s); sealed up to ${sealed.sealedUpTo ?? '(no records yet)'}\n`,
+      `audit: sealed ${sealed.sealed.length} interval(s); sealed up to ${sealed.sealedUpTo ?? '(nothing sealed yet)'}\n`,
     );
   } catch (error) {
     process.stderr.write(

@@ -15,16 +15,17 @@
  * Reconciliation: a vend writes `intent` before STS and `issued` after (same auditId). If the
  * `issued` write fails, this store logs the AccessKeyId (an identifier, not a secret) with the
  * auditId before throwing, so an operator can always tie the credentials to the intent; intents
- * without an `issued` or `denied` record are the ones to reconcile.
+ * without an `issued` record or a settling denial are the ones to reconcile (`listOrphans`).
  */
 import {
   type DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { type AuditRecord, assertNoSecrets } from '../domain/audit';
-import { recordContent } from '../domain/audit-chain';
+import { recordContent, recordHash } from '../domain/audit-chain';
 import { type AuditPosition, type AuditQueryPlan, auditDays } from '../domain/audit-query';
 import { AuditUnavailableError, ConflictError } from '../domain/errors';
 import { keys } from '../dynamodb/keys';
@@ -71,6 +72,9 @@ export class DynamoAuditStore implements AuditSink, AuditReader {
       );
     } catch (e) {
       if (isConditionalCheckFailed(e)) {
+        // The SDK retries a put whose answer was lost (a timeout after DynamoDB wrote it); the retry
+        // then fails its condition. The same record already stored is that first attempt: written.
+        if (await this.stored(item)) return;
         throw new ConflictError(`audit record ${record.id} already exists and is never overwritten`, {
           cause: e,
         });
@@ -196,6 +200,23 @@ export class DynamoAuditStore implements AuditSink, AuditReader {
       if (first !== undefined) return first;
     }
     return undefined;
+  }
+
+  /** Whether exactly this item (same content under the same key) is already in the table. */
+  private async stored(item: Record<string, unknown>): Promise<boolean> {
+    try {
+      const out = await this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: item.pk, sk: item.sk },
+          ConsistentRead: true,
+        }),
+      );
+      const written = JSON.parse(JSON.stringify(item)) as Record<string, unknown>;
+      return out.Item !== undefined && recordHash(out.Item) === recordHash(written);
+    } catch {
+      return false;
+    }
   }
 
   private async query(input: QueryCommandInput) {

@@ -71,6 +71,11 @@ export class DynamoDigestStore implements DigestStore {
     return d;
   }
 
+  async earliest(): Promise<AuditDigest | undefined> {
+    const [d] = await this.query({ ScanIndexForward: true, Limit: 1 });
+    return d;
+  }
+
   async before(intervalStart: string): Promise<AuditDigest | undefined> {
     const [d] = await this.query({
       KeyConditionExpression: 'pk = :p AND sk < :s',

@@ -1,8 +1,10 @@
 /**
  * The audit trail's use cases for a command-line process (`vend audit seal|verify|orphans`), built
  * from the process environment with the ambient AWS credentials: the operator's own, not the
- * service's. Needs `VEND_AUDIT_TABLE`, a region (`AWS_REGION` or `AWS_DEFAULT_REGION`), and for
- * seal/verify `VEND_AUDIT_SIGNING_KEY_ID` (KMS) or `VEND_AUDIT_SIGNING_KEY_FILE` (local stack).
+ * service's. Needs `VEND_AUDIT_TABLE`, a region (`AWS_REGION` or `AWS_DEFAULT_REGION`), for
+ * seal/verify `VEND_AUDIT_SIGNING_KEY_ID` (KMS) or `VEND_AUDIT_SIGNING_KEY_FILE`, for seal
+ * `VEND_AUDIT_SEALS_TABLE` (the sealer's head), and for verify the trail's start
+ * (`VEND_AUDIT_TRAIL_START`, or the head's through `VEND_AUDIT_SEALS_TABLE`).
  * `AWS_ENDPOINT_URL` points the clients at the local stack, as everywhere else.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -51,7 +53,8 @@ export async function sealFromEnv(
   options: { upTo?: Date } = {},
   env: Env = process.env,
 ): Promise<SealResult> {
-  return sealAuditTrail(await auditTrailFromEnv(env), options);
+  // Not bound by a Lambda timeout: catch up on every missed interval in one go.
+  return sealAuditTrail(await auditTrailFromEnv(env), { maxIntervals: Number.MAX_SAFE_INTEGER, ...options });
 }
 
 /**

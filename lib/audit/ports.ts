@@ -39,6 +39,8 @@ export interface DigestStore {
   get(intervalStart: string): Promise<AuditDigest | undefined>;
   /** The digest with the latest interval start. */
   latest(): Promise<AuditDigest | undefined>;
+  /** The digest with the earliest interval start (the chain's first, unless it was deleted). */
+  earliest(): Promise<AuditDigest | undefined>;
   /** The digest just before an interval start. */
   before(intervalStart: string): Promise<AuditDigest | undefined>;
   /** Digests whose interval start is in `[from, to]`, oldest first. */
@@ -60,4 +62,36 @@ export interface AuditSigner {
   sign(message: Uint8Array): Promise<Uint8Array>;
   /** False for a bad signature or a key this signer cannot resolve; throws only when the key store is down. */
   verify(message: Uint8Array, signature: Uint8Array, keyId: string): Promise<boolean>;
+}
+
+/**
+ * The sealer's own record of how far it has sealed, kept outside the audit table (its own table,
+ * serverless.yml `AuditSealsTable`), where whoever can delete from the audit table, or restore it
+ * to an earlier point in time, cannot roll it back. With it the sealer never re-seals intervals
+ * whose digests were deleted (which would seal the cut as if nothing had been there), and the
+ * verifier knows where the trail starts and how far it must reach.
+ */
+export interface SealHead {
+  /** Start of the first interval the trail must have a digest for. Set once, never moved. */
+  trailStart: string;
+  /** The newest digest the sealer wrote (or found written): its interval and hash. */
+  intervalStart: string;
+  intervalEnd: string;
+  digestHash: string;
+  updatedAt: string;
+}
+
+/**
+ * Where the {@link SealHead} is kept; it only moves forward.
+ *
+ * @example
+ * await heads.advance({ trailStart, intervalStart, intervalEnd, digestHash, updatedAt: now.toISOString() });
+ */
+export interface SealHeadStore {
+  read(): Promise<SealHead | undefined>;
+  /**
+   * Records `head` unless the stored head already reaches `head.intervalEnd` or further, or names
+   * another `trailStart` (the first one written is kept for good).
+   */
+  advance(head: SealHead): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { type AuditConfig, requireAuditSigning } from '../config';
 import type { AuditTrailDeps } from '../usecases/audit-trail';
 import { DynamoAuditStore } from './dynamo-audit-store';
 import { DynamoDigestStore } from './dynamo-digest-store';
+import { DynamoSealHeadStore } from './dynamo-seal-head';
 import { KmsAuditSigner } from './kms-signer';
 import { LocalAuditSigner } from './local-signer';
 import type { AuditSigner } from './ports';
@@ -25,13 +26,18 @@ export async function buildAuditTrailDeps(parts: {
   audit: AuditConfig;
   region: string;
   signer?: AuditSigner;
+  /** The sealer head's table; default `audit.sealsTable` (VEND_AUDIT_SEALS_TABLE). */
+  sealsTableName?: string;
   now?: () => Date;
 }): Promise<AuditTrailDeps> {
   const store = new DynamoAuditStore(parts.documents, parts.tableName);
+  const sealsTable = parts.sealsTableName ?? parts.audit.sealsTable;
   return {
     records: store,
     digests: new DynamoDigestStore(parts.documents, parts.tableName),
     signer: parts.signer ?? (await signerFor(parts.audit, parts.region)),
+    ...(sealsTable ? { head: new DynamoSealHeadStore(parts.documents, sealsTable) } : {}),
+    ...(parts.audit.trailStart ? { trailStart: parts.audit.trailStart } : {}),
     now: parts.now ?? (() => new Date()),
     intervalSeconds: parts.audit.sealIntervalSeconds,
     graceSeconds: parts.audit.sealGraceSeconds,

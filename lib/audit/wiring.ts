@@ -8,15 +8,18 @@ import { auditConfig, config } from '../config';
 import type { AuditQueryDeps } from '../usecases/audit-query';
 import type { AuditTrailDeps } from '../usecases/audit-trail';
 import { DynamoAuditStore } from './dynamo-audit-store';
+import { DynamoDigestStore } from './dynamo-digest-store';
 import { buildAuditTrailDeps } from './trail-deps';
 
 let reader: DynamoAuditStore | undefined;
+let digests: DynamoDigestStore | undefined;
 let trail: Promise<AuditTrailDeps> | undefined;
 
 /** What `GET /v1/audit` needs, over the configured audit table. */
 export function auditQueryDeps(): AuditQueryDeps {
   reader ??= new DynamoAuditStore(dynamoDocuments, config().tables.audit);
-  return { reader, now: () => new Date(), auditorsGroup: auditConfig().auditorsGroup };
+  digests ??= new DynamoDigestStore(dynamoDocuments, config().tables.audit);
+  return { reader, digests, now: () => new Date(), auditorsGroup: auditConfig().auditorsGroup };
 }
 
 /** What the sealer needs: the audit table's records and digests, and the configured signer. */

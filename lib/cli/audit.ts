@@ -125,7 +125,12 @@ const CREDENTIAL_ERRORS = new Set([
 ]);
 const DENIED_ERRORS = new Set(['AccessDeniedException', 'AccessDenied', 'KMSInvalidStateException']);
 const NOT_FOUND_ERRORS = new Set(['ResourceNotFoundException', 'NotFoundException']);
-const CONFIG_ERRORS = new Set(['ConfigurationError', 'LocalSigningKeyError']);
+const CONFIG_ERRORS = new Set([
+  'ConfigurationError',
+  'LocalSigningKeyError',
+  'TrailStartUnknownError',
+  'SealHeadRequiredError',
+]);
 
 /**
  * Turns a failure of the audit table, KMS or the configuration into the CLI error a person reads.
@@ -205,20 +210,42 @@ export function findingDetail(f: AuditFinding): string {
   }
 }
 
-/** The findings table and the summary line of a verification. */
+/**
+ * Up to when the trail is sealed, and up to when it must be: the second line of every verification.
+ *
+ * @example sealedLine(report) // 'the trail is sealed through 2026-11-29T09:00:00.000Z (due through …; it starts at …)\n'
+ */
+export function sealedLine(
+  r: Pick<VerifyReport, 'sealedThrough' | 'dueThrough' | 'trailStart' | 'sealerHead'>,
+): string {
+  const through = r.sealedThrough ? `sealed through ${r.sealedThrough}` : 'not sealed at all (no digest)';
+  const head =
+    r.sealerHead !== undefined && r.sealerHead !== r.sealedThrough
+      ? `; the sealer's head says ${r.sealerHead}`
+      : '';
+  return `the trail is ${through} (due through ${r.dueThrough}; it starts at ${r.trailStart}${head})\n`;
+}
+
+/** The findings table, the summary line and the sealed-through line of a verification. */
 export function formatVerifyReport(r: VerifyReport): string {
   const range = `${r.since} to ${r.until}`;
   const counted = `${plural(r.digests, 'digest')}, ${plural(r.records, 'sealed record')}`;
   const pending = r.pending ? `; ${plural(r.pending, 'record')} too recent to be sealed yet` : '';
   if (r.findings.length === 0)
-    return `audit trail verified from ${range}: ${counted}, no findings${pending}\n`;
+    return `audit trail verified from ${range}: ${counted}, no findings${pending}\n${sealedLine(r)}`;
   const kinds = new Map<string, number>();
   for (const f of r.findings) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1);
   const byKind = [...kinds].map(([k, n]) => `${n} ${k}`).join(', ');
   return `${table(
     ['FINDING', 'ID', 'TIME', 'DETAIL'],
     r.findings.map((f) => [f.kind, findingId(f), 'time' in f ? f.time : undefined, findingDetail(f)]),
-  )}audit trail verification FAILED from ${range}: ${plural(r.findings.length, 'finding')} (${byKind}); ${counted}${pending}\n`;
+  )}audit trail verification FAILED from ${range}: ${plural(r.findings.length, 'finding')} (${byKind}); ${counted}${pending}\n${sealedLine(r)}`;
+}
+
+/** What `vend audit seal` says on stderr when the sealer found its digests deleted. */
+export function formatSealCut(r: SealResult): string {
+  if (!r.cut) return '';
+  return `vend: the audit digests from ${r.cut.from} to ${r.cut.to} were deleted after they were sealed; sealing continued from the sealer's head, and vend audit verify names each missing interval\n`;
 }
 
 /** One line on what a sealing run did. */
@@ -230,7 +257,7 @@ export function formatSealResult(r: SealResult): string {
   if (r.sealed.length === 0) {
     return r.sealedUpTo
       ? `nothing new to seal${others}${upTo}\n`
-      : 'nothing to seal: no audit records in a closed interval yet\n';
+      : 'nothing to seal: no interval has closed since the trail started\n';
   }
   const records = r.sealed.reduce((n, s) => n + s.recordCount, 0);
   return `sealed ${plural(r.sealed.length, 'interval')} (${plural(records, 'record')})${others}${upTo}\n`;
@@ -353,7 +380,7 @@ export function registerAuditTrailCommands(audit: Command, ctx: AuditCommandCont
       audit
         .command('verify')
         .description(
-          'check the audit trail against its signed digests: every deleted, modified or inserted record and every broken link (exit 1 on any)',
+          'check the audit trail against its signed digests: every deleted, modified or inserted record, every missing digest up to the one due by now, every broken link (exit 1 on any)',
         ),
     ).addHelpText('after', `\n${TABLE_ACCESS}\n`),
     'vend audit verify --since 24h',
@@ -374,6 +401,10 @@ export function registerAuditTrailCommands(audit: Command, ctx: AuditCommandCont
     const o = withParent(given, 'vend audit seal', ['json']);
     const result = await guarded(() => trail().seal());
     ctx.out(o.json ? `${JSON.stringify(result, null, 2)}\n` : formatSealResult(result));
+    if (result.cut) {
+      ctx.err(formatSealCut(result));
+      ctx.setExitCode(EXIT.refused);
+    }
   });
 
   example(

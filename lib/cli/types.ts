@@ -1,24 +1,11 @@
-/** Shapes of the vend API as the CLI reads them (CONTRACT §4). */
+/**
+ * Shapes of the vend API as the CLI reads them (CONTRACT §4). The credential shapes come from
+ * openapi.yaml (lib/api, generated); the rest are still the CLI's own, looser reading of the API.
+ */
+import type { Credentials, VendResponse } from '../api/types';
 
-/** STS credentials as vend returns them. */
-export interface Credentials {
-  AccessKeyId: string;
-  SecretAccessKey: string;
-  SessionToken: string;
-  /** ISO 8601. */
-  Expiration: string;
-}
-
-/** The vend response body (200 of the credential routes). */
-export interface VendResponse {
-  credentials: Credentials;
-  entitlement: string;
-  roleArn: string;
-  assumedRoleArn: string;
-  sourceIdentity: string;
-  durationSeconds: number;
-  auditId: string;
-}
+/** STS credentials as vend returns them; the vend response body (200 of the credential routes). */
+export type { Credentials, VendResponse };
 
 /** The vend request body. */
 export interface VendBody {

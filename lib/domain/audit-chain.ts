@@ -196,6 +196,85 @@ export function intervalFloor(time: Date, seconds: number): Date {
   return new Date(Math.floor(time.getTime() / ms) * ms);
 }
 
+/**
+ * Where the interval that starts at `start` ends: the next aligned boundary after it. A chain
+ * whose interval length changed stays contiguous: the first interval after the change is shorter.
+ *
+ * @example intervalEndAfter(new Date('2026-11-29T10:00:00Z'), 3600) // 2026-11-29T11:00:00.000Z
+ */
+export function intervalEndAfter(start: Date, seconds: number): Date {
+  return new Date(intervalFloor(start, seconds).getTime() + seconds * 1000);
+}
+
+/**
+ * The end of the last interval that must have a digest by `now`. An interval closes `graceSeconds`
+ * after its end (late writes land), and the sealer, which runs once per interval, then has one more
+ * interval to seal it; so at 11:01:00 with hourly intervals and a 60 s grace, everything up to 10:00
+ * must be sealed. The verifier expects an unbroken chain up to here: a digest missing before this
+ * point is a finding, not "pending".
+ *
+ * @example dueThrough(new Date('2026-11-29T11:01:00Z'), 3600, 60) // 2026-11-29T10:00:00.000Z
+ */
+export function dueThrough(now: Date, seconds: number, graceSeconds: number): Date {
+  const closed = intervalFloor(new Date(now.getTime() - graceSeconds * 1000), seconds);
+  return new Date(closed.getTime() - seconds * 1000);
+}
+
+/** How many missing intervals of one gap are named one by one before the rest is summarised. */
+export const MISSING_NAMED_PER_GAP = 100;
+
+/**
+ * Every interval of `[from, to)` that no digest covers, one `missing_digest` finding each (named by
+ * its start, aligned as the sealer aligns intervals). A gap longer than
+ * {@link MISSING_NAMED_PER_GAP} intervals names that many and sums up the rest in one more finding,
+ * so a trail cut to nothing stays readable.
+ *
+ * @param digests the digests in and around the range, any order
+ * @example
+ * missingDigests([{ intervalStart: '…T10:00…', intervalEnd: '…T11:00…' }], new Date('…T09:00Z'), new Date('…T12:00Z'), 3600)
+ * // [{ kind: 'missing_digest', interval: '…T09:00…' }, { kind: 'missing_digest', interval: '…T11:00…' }]
+ */
+export function missingDigests(
+  digests: readonly Pick<AuditDigest, 'intervalStart' | 'intervalEnd'>[],
+  from: Date,
+  to: Date,
+  seconds: number,
+): AuditFinding[] {
+  const findings: AuditFinding[] = [];
+  const end = to.toISOString();
+  let cursor = from.toISOString();
+  const gap = (gapStart: string, gapEnd: string): void => {
+    let start = new Date(gapStart);
+    for (let named = 0; start.toISOString() < gapEnd; named++) {
+      const next = intervalEndAfter(start, seconds);
+      const stop = earlierOf(next.toISOString(), gapEnd);
+      if (named === MISSING_NAMED_PER_GAP) {
+        const more = Math.ceil((Date.parse(gapEnd) - start.getTime()) / (seconds * 1000));
+        findings.push({
+          kind: 'missing_digest',
+          interval: start.toISOString(),
+          detail: `no digest covers ${start.toISOString()} to ${gapEnd} either (about ${more} more intervals)`,
+        });
+        return;
+      }
+      findings.push({
+        kind: 'missing_digest',
+        interval: start.toISOString(),
+        detail: `no digest covers ${start.toISOString()} to ${stop}`,
+      });
+      start = next;
+    }
+  };
+  const sorted = [...digests].sort((a, b) => compare(a.intervalStart, b.intervalStart));
+  for (const d of sorted) {
+    if (cursor >= end) break;
+    if (d.intervalStart > cursor) gap(cursor, earlierOf(d.intervalStart, end));
+    if (d.intervalEnd > cursor) cursor = d.intervalEnd;
+  }
+  if (cursor < end) gap(cursor, end);
+  return findings;
+}
+
 /** Something the verifier found; each names the record id or the digest (its interval start). */
 export type AuditFinding =
   | { kind: 'deleted'; recordId: string; time: string; interval: string }
@@ -283,8 +362,8 @@ export function compareInterval(
 
 /**
  * Checks the links between consecutive digests (sorted by interval start): each must name the
- * previous digest's hash and start where it ended. A digest removed from the middle shows up as a
- * missing digest where the gap is, and as a link to a hash nobody has.
+ * previous digest's hash. A digest removed from the middle shows up as a link to a hash nobody has
+ * here, and as a gap in {@link missingDigests}.
  *
  * @param before the digest just before `digests[0]`, if one exists (to check the first link)
  */
@@ -301,13 +380,6 @@ export function checkChain(digests: readonly AuditDigest[], before?: AuditDigest
         });
       }
     } else {
-      if (previous.intervalEnd !== d.intervalStart) {
-        findings.push({
-          kind: 'missing_digest',
-          interval: previous.intervalEnd,
-          detail: `no digest covers ${previous.intervalEnd} to ${d.intervalStart}`,
-        });
-      }
       if (d.previousDigestHash !== previous.digestHash) {
         findings.push({
           kind: 'broken_link',
@@ -322,6 +394,12 @@ export function checkChain(digests: readonly AuditDigest[], before?: AuditDigest
     previous = d;
   }
   return findings;
+}
+
+/** The earlier of two ISO 8601 UTC times (as strings, which sort as times). */
+function earlierOf(a: string, b: string): string {
+  if (a < b) return a;
+  return b;
 }
 
 function compare(a: string, b: string): number {

@@ -159,6 +159,13 @@ export const keys = {
   auditDigestPartition(): string {
     return AUDIT_DIGEST_PARTITION;
   },
+  /**
+   * The sealer's head (lib/audit/ports.ts `SealHead`): one item in the audit-seals table, not in
+   * the audit table, so that deleting from (or restoring) the audit table cannot roll it back.
+   */
+  auditSealHead(): Key {
+    return { pk: 'AUDIT_SEALER', sk: 'HEAD' };
+  },
 
   /**
    * All keys of one access request. GSI1: by requester, newest first. GSI2: by status, newest first

@@ -237,8 +237,31 @@ export function checkParams(
       p ? `not found: the path must carry ${p.description}` : 'not found: no such path on this route',
     );
   }
-  const queryFault = route.query(event.queryStringParameters);
+  const queryFault = route.query(withoutPresignParams(event.queryStringParameters));
   if (queryFault) throw new InvalidRequestError(queryMessage(route.schema.query, queryFault));
+}
+
+/**
+ * SigV4 query-string signing (a presigned URL) puts the signature in `X-Amz-*` query parameters.
+ * The IAM authorizer has already checked them before any function runs, and API Gateway hands them
+ * on to the function with the rest of the query; they are the signature's, not the route's, so the
+ * route's own schema does not see them.
+ */
+const PRESIGN_PARAMS = new Set([
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+  'X-Amz-Security-Token',
+]);
+
+function withoutPresignParams(query: unknown): unknown {
+  if (query === null || typeof query !== 'object') return query;
+  const entries = Object.entries(query as Record<string, unknown>);
+  if (!entries.some(([k]) => PRESIGN_PARAMS.has(k))) return query;
+  return Object.fromEntries(entries.filter(([k]) => !PRESIGN_PARAMS.has(k)));
 }
 
 function queryMessage(schema: ParamSchema, fault: ParamFault): string {

@@ -6,10 +6,12 @@
  *    else is 403 `not_entitled`, before their parameters are even looked at.
  * 2. Parse and validate the filters and cursor (400 `invalid_request` on anything malformed).
  * 3. Plan the read (index and partitions, lib/domain/audit-query.ts) and read one page newest first.
- * 4. Answer `{ records, cursor? }`; `cursor` is absent on the last page.
+ * 4. Read the latest digest: up to when the trail is sealed (`sealedThrough`), so a reader knows
+ *    which of the records it sees are already under a signature.
+ * 5. Answer `{ records, cursor?, sealedThrough }`; `cursor` is absent on the last page.
  */
 
-import type { AuditReader } from '../audit/ports';
+import type { AuditReader, DigestStore } from '../audit/ports';
 import type { AuditRecord } from '../domain/audit';
 import { encodeCursor, parseAuditQuery, planAuditQuery } from '../domain/audit-query';
 import { VendError } from '../domain/errors';
@@ -23,6 +25,8 @@ export class NotAnAuditorError extends VendError {
 /** What {@link queryAudit} needs. */
 export interface AuditQueryDeps {
   reader: Pick<AuditReader, 'page'>;
+  /** Where the digests are, for `sealedThrough`. */
+  digests: Pick<DigestStore, 'latest'>;
   now: () => Date;
   /** The group whose members may read the trail. */
   auditorsGroup: string;
@@ -33,6 +37,11 @@ export interface AuditQueryResponse {
   records: AuditRecord[];
   /** Pass back as `?cursor=` (with the same filters, or none) for the next page. */
   cursor?: string;
+  /**
+   * End of the latest signed digest: records before it are sealed (`vend audit verify` checks them),
+   * newer ones are not yet. `null` before the first digest.
+   */
+  sealedThrough: string | null;
 }
 
 /**
@@ -43,6 +52,7 @@ export interface AuditQueryResponse {
  * @example
  * const page = await queryAudit(deps)(caller, { since: '2026-11-29T00:00:00Z', decision: 'denied' });
  * page.records[0].decision; // 'denied'
+ * page.sealedThrough; // '2026-11-29T10:00:00.000Z'
  */
 export function queryAudit(
   deps: AuditQueryDeps,
@@ -53,9 +63,13 @@ export function queryAudit(
     }
     const query = parseAuditQuery(params, deps.now());
     const plan = planAuditQuery(query.filters);
-    const page = await deps.reader.page(plan, query.position, query.limit);
+    const [page, latest] = await Promise.all([
+      deps.reader.page(plan, query.position, query.limit),
+      deps.digests.latest(),
+    ]);
+    const sealedThrough = latest?.intervalEnd ?? null;
     return page.next
-      ? { records: page.records, cursor: encodeCursor(query.filters, page.next) }
-      : { records: page.records };
+      ? { records: page.records, cursor: encodeCursor(query.filters, page.next), sealedThrough }
+      : { records: page.records, sealedThrough };
   };
 }

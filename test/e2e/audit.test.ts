@@ -64,7 +64,15 @@ async function readAudit(user: string, params: Record<string, string>) {
   const res = await fetch(url, { headers: { authorization: `Bearer ${await stack.token(user)}` } });
   const text = await res.text();
   canary.text(`GET /v1/audit ${url.search}`, text);
-  return { res, body: JSON.parse(text) as { records?: AuditItem[]; cursor?: string; code?: string } };
+  return {
+    res,
+    body: JSON.parse(text) as {
+      records?: AuditItem[];
+      cursor?: string;
+      code?: string;
+      sealedThrough?: string | null;
+    },
+  };
 }
 
 /** Every page of a query, following the cursor. */
@@ -269,6 +277,13 @@ describe('sealing and verification', () => {
     expect(report.records).toBe(stored);
   });
 
+  it('GET /v1/audit says up to when the trail is sealed (the end of the latest digest)', async () => {
+    const { res, body } = await readAudit('erin', { since: run.start, limit: '1' });
+
+    expect(res.status).toBe(200);
+    expect(body.sealedThrough).toBe(sealedUpTo.toISOString());
+  });
+
   it('reports an edited, a deleted and an inserted record, and a removed digest, each by id', async () => {
     const d = await deps();
     const items = (await tableItems())
@@ -283,7 +298,9 @@ describe('sealing and verification', () => {
     const neighbour = items.find((i) => i.decision === 'intent')!;
     // A digest whose interval holds none of the records above, with digests on both sides.
     const touched = new Set([edited, deleted, neighbour].map((i) => String(i.time)));
-    const removed = digests
+    // (The chain starts when the stack started, before this run: pick one inside the verified range.)
+    const inRange = digests.filter((g) => g.intervalStart >= since().toISOString());
+    const removed = inRange
       .slice(1, -1)
       .find((g) => ![...touched].some((t) => t >= g.intervalStart && t < g.intervalEnd))!;
     expect(removed).toBeDefined();

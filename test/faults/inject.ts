@@ -9,6 +9,11 @@
  * - `timeout`: the SDK's `TimeoutError` after a delay (what @smithy/node-http-handler throws when the
  *   socket times out; a real hang would cost the client's 2-3 s request timeout per attempt), and for
  *   Slack a real hang longer than the notifier's per-attempt timeout.
+ *
+ * These faults are thrown at the `initialize` step, IN FRONT of the SDK's retry layer: the client
+ * never retries them, so they test vend's own handling of a failed call. Faults behind the retry
+ * layer (the SDK retrying a throttled DynamoDB call) are answered over the wire by the local AWS
+ * endpoint instead: infra/local/aws/faults.ts, used by dynamo-retry.test.ts and campaign.test.ts.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -137,5 +142,85 @@ export function failSlack(
       mutable.handler = original;
     },
     hits: () => hits,
+  };
+}
+
+/** Ways a call fails behind the SDK's retry layer (see {@link failBehindRetries}). */
+export type WireWay = Way | 'request lost' | 'response lost';
+
+/** One fault behind the retry layer; `clear()` removes it, `hits` counts the attempts it failed. */
+export interface ArmedFault {
+  readonly hits: number;
+  clear(): void;
+}
+
+interface Armed {
+  service: 'dynamodb' | 'sts';
+  match: (i: CallInput) => boolean;
+  way: WireWay;
+  remaining: number;
+  hits: number;
+}
+const armed = new WeakMap<object, Armed[]>();
+
+/**
+ * Fails the next `times` ATTEMPTS of the calls `match` selects, behind the SDK's retry layer (the
+ * middleware sits after `retryMiddleware`, per attempt), so the client's retry strategy sees each
+ * failure and retries as against AWS:
+ * - `error`, `throttle`, `timeout`: as {@link failCalls}, but per attempt;
+ * - `request lost`: a socket timeout before the request is sent (the service never saw it);
+ * - `response lost`: the request is sent and the service acts on it, then the answer is lost to a
+ *   socket timeout (the ambiguous case: a write may have landed, STS may have issued a session).
+ *
+ * @example
+ * const f = failBehindRetries(dynamodb, 'dynamodb', calls.auditWrite('issued'), 'response lost', 1);
+ * // … the first attempt's put lands but its answer is lost; the SDK retries …
+ * f.clear();
+ */
+export function failBehindRetries(
+  client: Client,
+  service: 'dynamodb' | 'sts',
+  match: (i: CallInput) => boolean,
+  way: WireWay,
+  times: number,
+): ArmedFault {
+  const stack = client.middlewareStack as DynamoDBClient['middlewareStack'];
+  let list = armed.get(client);
+  if (!list) {
+    const faults: Armed[] = [];
+    list = faults;
+    armed.set(client, faults);
+    type Next = (args: { input: unknown }) => Promise<unknown>;
+    const middleware =
+      (next: Next, context: { commandName?: string }) =>
+      async (args: { input: unknown }): Promise<unknown> => {
+        const input = { ...(args.input as Record<string, unknown>), command: context.commandName ?? '' };
+        const f = faults.find((a) => a.remaining > 0 && a.match(input));
+        if (!f) return next(args);
+        f.remaining -= 1;
+        f.hits += 1;
+        if (f.way === 'response lost') {
+          await next(args);
+          throw sdkFault(f.service, 'timeout');
+        }
+        if (f.way === 'request lost' || f.way === 'timeout') await sleep(25);
+        throw sdkFault(f.service, f.way === 'request lost' ? 'timeout' : f.way);
+      };
+    stack.addRelativeTo(middleware as never, {
+      relation: 'after',
+      toMiddleware: 'retryMiddleware',
+      name: 'faultBehindRetries',
+    });
+  }
+  const fault: Armed = { service, match, way, remaining: times, hits: 0 };
+  list.push(fault);
+  return {
+    get hits() {
+      return fault.hits;
+    },
+    clear: () => {
+      const i = list.indexOf(fault);
+      if (i !== -1) list.splice(i, 1);
+    },
   };
 }

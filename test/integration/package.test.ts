@@ -320,7 +320,15 @@ describe('the packaged production settings', () => {
     const alarms = Object.fromEntries(
       ofType('AWS::CloudWatch::Alarm').map(([, a]) => [String(a.Properties.MetricName), a.Properties]),
     );
-    expect(Object.keys(alarms).sort()).toEqual(['5xx', 'AuditUnavailable', 'BreakGlassUsed', 'StsThrottled']);
+    expect(Object.keys(alarms).sort()).toEqual([
+      '5xx',
+      'AuditSealLagSeconds',
+      'AuditTrailCut',
+      'AuditUnavailable',
+      'BreakGlassUsed',
+      'Errors',
+      'StsThrottled',
+    ]);
     expect(alarms.BreakGlassUsed?.Threshold).toBe(1);
     for (const a of Object.values(alarms)) expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
     const filters = ofType('AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
@@ -339,17 +347,46 @@ describe('the packaged audit sealer (issue 8)', () => {
     return policies.flatMap((p) => p.PolicyDocument.Statement);
   };
 
-  it('runs hourly under its own role, not the runtime role', () => {
+  it('runs every hour, just after the interval closes, under its own role, not the runtime role', () => {
     const fn = resources.AuditSealerLambdaFunction!;
     expect(fn.Properties.Role).toEqual({ 'Fn::GetAtt': ['AuditSealerRole', 'Arn'] });
     const rules = ofType('AWS::Events::Rule').filter(([, r]) => mentions(r, 'AuditSealerLambdaFunction'));
-    expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(1 hour)']);
+    expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['cron(2 * * * ? *)']);
+    const env = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
+    expect(env.VEND_AUDIT_SEALS_TABLE).toBe(resources.AuditSealsTable!.Properties.TableName);
+  });
+
+  it('keeps its head in a table only it may write, which the runtime role cannot touch', () => {
+    const onSeals = sealerStatements().filter((s) => mentions(s.Resource, 'AuditSealsTable'));
+    expect(onSeals.flatMap((s) => s.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(onSeals[0]!.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['AUDIT_SEALER'] },
+    });
+    expect(brokerStatements().some((s) => mentions(s.Resource, 'AuditSealsTable'))).toBe(false);
+  });
+
+  it('alarms when the sealer falls behind or does not run, fails, or finds its digests deleted', () => {
+    const alarm = (metric: string) =>
+      ofType('AWS::CloudWatch::Alarm').find(([, a]) => a.Properties.MetricName === metric)?.[1].Properties;
+    expect(alarm('AuditSealLagSeconds')).toMatchObject({
+      Namespace: 'vend',
+      TreatMissingData: 'breaching',
+      Threshold: 7200,
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+    expect(alarm('Errors')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'AuditSealerLambdaFunction' } }],
+      Threshold: 1,
+    });
+    expect(alarm('AuditTrailCut')).toMatchObject({ Namespace: 'vend', Threshold: 1 });
   });
 
   it('may read audit records and put digests only into the AUDIT_DIGEST partition, never update or delete', () => {
     const statements = sealerStatements();
     const onAudit = statements.filter((s) => mentions(s.Resource, 'AuditTable'));
     const actions = onAudit.flatMap((s) => s.Action).sort();
+    expect(onAudit.some((s) => mentions(s.Resource, 'AuditSealsTable'))).toBe(false);
     expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     const puts = onAudit.filter((s) => s.Action.includes('dynamodb:PutItem'));
     expect(puts).toHaveLength(1);

@@ -1,7 +1,7 @@
 /**
- * Leak canary: captures everything the process writes to stdout/stderr (Powertools Logger writes
- * there, as it does in Lambda) while a suite runs, and checks at the end that no secret vend issued
- * or holds appears in any log line, response body or audit record.
+ * Leak canary: captures everything the process prints while a suite runs (stdout/stderr, where
+ * Powertools Logger writes as it does in Lambda, and `console.*`), and checks at the end that no
+ * secret vend issued or holds appears in any captured line or text it was given.
  *
  * @example
  * const canary = leakCanary();            // at file scope: starts capturing in beforeAll
@@ -14,6 +14,7 @@
  */
 import { afterAll, beforeAll, expect } from 'vitest';
 import { leaks } from './leaks/scanner';
+import { onOutput } from './leaks/taps';
 
 export interface LeakCanary {
   /** A value that must never appear in logs, error bodies or audit records. */
@@ -30,18 +31,10 @@ export function leakCanary(extra: { lateTexts?: () => Promise<Record<string, str
   const secrets = new Set<string>();
   const texts: { label: string; value: string }[] = [];
   const captured: string[] = [];
-  const originals = { out: process.stdout.write, err: process.stderr.write };
-
-  const tap =
-    (stream: NodeJS.WriteStream, original: typeof process.stdout.write) =>
-    (chunk: unknown, ...rest: unknown[]): boolean => {
-      captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-      return (original as (...a: unknown[]) => boolean).call(stream, chunk, ...rest);
-    };
+  let stop: (() => void) | undefined;
 
   beforeAll(() => {
-    process.stdout.write = tap(process.stdout, originals.out) as typeof process.stdout.write;
-    process.stderr.write = tap(process.stderr, originals.err) as typeof process.stderr.write;
+    stop = onOutput((text) => captured.push(text));
   });
 
   const check = () => {
@@ -56,8 +49,7 @@ export function leakCanary(extra: { lateTexts?: () => Promise<Record<string, str
   };
 
   afterAll(async () => {
-    process.stdout.write = originals.out;
-    process.stderr.write = originals.err;
+    stop?.();
     for (const [label, value] of Object.entries((await extra.lateTexts?.()) ?? {}))
       texts.push({ label, value });
     check();

@@ -2,6 +2,7 @@
  * The local AWS endpoint (CONTRACT §2): one HTTP server that real clients reach through
  * `AWS_ENDPOINT_URL`. Routing, in order:
  *  1. `X-Amz-Target: DynamoDB_20120810.*` → dynalite, after SigV4 (`dynamodb`);
+ *     `X-Amz-Target: TrentService.*` → the local KMS (../kms), after SigV4 (`kms`);
  *  2. a mount prefix (`/oidc`, `/slack`, …) → that mount's handler;
  *  3. `POST /_local/iam/simulate`, `GET /_local/iam/roles`, `GET /_local/health` → local-only
  *     endpoints;
@@ -17,10 +18,13 @@ import type { Policy } from '../../../lib/iam/types';
 import type { IamStore } from '../iam/store';
 import { UnknownPrincipalError } from '../iam/store';
 import { createIamHandler, isIamRequest } from '../iam-api/handler';
+import { createKmsHandler, isKmsRequest } from '../kms/handler';
+import { LocalKms } from '../kms/keyring';
 import { endpointVerifier } from '../sigv4/verify';
 import { createStsHandler } from '../sts/handler';
 import type { RawRequest, RawResponse } from '../types';
 import { startDynamo } from './dynamodb';
+import { createDynamoFaults, registerDynamoFaults } from './faults';
 
 export type Mount = (req: RawRequest) => Promise<RawResponse>;
 
@@ -35,6 +39,8 @@ export interface AwsEndpointOptions {
   now?: () => Date;
   /** The region every signature must be scoped to (default `us-east-1`, the stack's region). */
   region?: string;
+  /** The local KMS keyring; default an empty one in memory (us-east-1). */
+  kms?: LocalKms;
 }
 
 export interface AwsEndpoint {
@@ -148,12 +154,20 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions): Promise<AwsEnd
   });
   const sts = createStsHandler(opts.store, { now: clock, verify });
   const iam = createIamHandler(opts.store, { now: clock });
+  const kms = createKmsHandler(opts.kms ?? (await LocalKms.open({ region: 'us-east-1' })), opts.store, {
+    now: clock,
+    verify,
+  });
   const dynamo = await startDynamo(opts.dataDir, verify);
   const mounts = Object.entries(opts.mounts ?? {}).sort((a, b) => b[0].length - a[0].length);
+  // Test hook (./faults.ts): DynamoDB errors answered over the wire, behind the client's retries.
+  const dynamoFaults = createDynamoFaults();
 
   const route = async (raw: RawRequest): Promise<RawResponse> => {
     const now = clock();
-    if ((raw.headers['x-amz-target'] ?? '').startsWith('DynamoDB_')) return dynamo.handle(raw, now);
+    if ((raw.headers['x-amz-target'] ?? '').startsWith('DynamoDB_'))
+      return dynamoFaults.answer(raw, now) ?? dynamo.handle(raw, now);
+    if (isKmsRequest(raw)) return kms(raw);
     for (const [prefix, handler] of mounts) {
       const p = prefix.replace(/\/$/, '');
       if (raw.path === p || raw.path.startsWith(`${p}/`)) return handler(raw);
@@ -229,12 +243,14 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions): Promise<AwsEnd
     },
   };
   outages.set(url, outage);
+  registerDynamoFaults(url, dynamoFaults);
   return {
     url,
     port,
     dynamo: outage,
     close: async () => {
       outages.delete(url);
+      registerDynamoFaults(url, undefined);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dynamo.close();

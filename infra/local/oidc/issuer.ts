@@ -2,18 +2,28 @@
  * The local OIDC issuer, mounted at `/oidc` on the local AWS endpoint (CONTRACT §2).
  *
  * Serves discovery and JWKS (what API Gateway's JWT authorizer and jose's createRemoteJWKSet read),
- * the OAuth 2.0 device authorization grant (RFC 8628, what `vend login` uses) and the refresh_token
- * grant. Device codes live in memory; refresh tokens are JWTs signed with the issuer key, so they
- * survive a restart as long as the key file does. Local-only extras: `POST /oidc/device/approve`
- * and `POST /oidc/device/deny` complete a pending device code without a browser.
+ * the authorization-code grant with PKCE for registered public clients (./authorization-code.ts,
+ * what the web console signs in with), the OAuth 2.0 device authorization grant (RFC 8628, what
+ * `vend login` uses) and the refresh_token grant. Device codes live in memory; refresh tokens are
+ * JWTs signed with the issuer key, so they survive a restart as long as the key file does.
+ * Local-only extras: `POST /oidc/device/approve` and `POST /oidc/device/deny` complete a pending
+ * device code without a browser.
+ *
+ * CORS: discovery, JWKS and the token endpoint answer browsers only from the origins of registered
+ * redirect URIs (the web console at the gateway calls them cross-origin); other origins get no
+ * `Access-Control-Allow-Origin`, so the browser keeps the answer from the page.
  */
 import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import type { RawRequest, RawResponse } from '../types';
+import { createAuthorizationCodeFlow, SUPPORTED_SCOPES } from './authorization-code';
+import { ClientRegistry, type PublicClient } from './clients';
 import { loadOrCreateSigningKey, SIGNING_ALG } from './keys';
+import { LOGIN_CSS } from './login-page';
 import { demoPeople, type Person } from './people';
 import { DEFAULT_AUDIENCE, type MintOptions, mintPersonToken, UnknownUserError } from './tokens';
 
+export { type PublicClient, WEB_CONSOLE_CLIENT_ID, webConsoleClient } from './clients';
 export { UnknownUserError } from './tokens';
 
 /** Options of {@link createOidcIssuer}. */
@@ -30,6 +40,8 @@ export interface OidcIssuerOptions {
   device?: { intervalSeconds?: number; expiresInSeconds?: number };
   /** Lifetime of refresh tokens; default 30 days. */
   refreshTtlSeconds?: number;
+  /** Public clients of the authorization-code flow (more with {@link OidcIssuer.registerClient}). */
+  clients?: PublicClient[];
 }
 
 /** A running local issuer. */
@@ -43,6 +55,14 @@ export interface OidcIssuer {
   handler(req: RawRequest): Promise<RawResponse>;
   /** Mints an access token for a demo person; throws {@link UnknownUserError} for anyone else. */
   mintToken(user: string, opts?: MintOptions): Promise<string>;
+  /**
+   * Registers (or replaces) a public client of the authorization-code flow: its exact redirect URIs,
+   * whose origins may then call the token endpoint from a browser. The stack registers the web
+   * console once the gateway listens (its URL is known only then).
+   *
+   * @throws ClientRegistrationError for a malformed client id or redirect URI.
+   */
+  registerClient(client: PublicClient): void;
 }
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -68,6 +88,13 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
     body: JSON.stringify(body),
   };
 }
+
+/** The endpoints a browser app calls cross-origin, with the methods it may use. */
+const CORS_PATHS: Record<string, string> = {
+  '/.well-known/openid-configuration': 'GET',
+  '/jwks.json': 'GET',
+  '/token': 'POST',
+};
 
 /** RFC 6749 §5.2 error response. */
 function oauthError(error: string, description: string, status = 400): RawResponse {
@@ -124,6 +151,7 @@ export async function createOidcIssuer(opts: OidcIssuerOptions): Promise<OidcIss
   const bySub = new Map(people.map((p) => [p.sub, p]));
   const deviceCodes = new Map<string, DeviceCode>();
   const byUserCode = new Map<string, DeviceCode>();
+  const clients = new ClientRegistry(opts.clients);
 
   const person = (user: string): Person => {
     const found = byUser.get(user);
@@ -134,64 +162,93 @@ export async function createOidcIssuer(opts: OidcIssuerOptions): Promise<OidcIss
   const mintToken = async (user: string, options?: MintOptions): Promise<string> =>
     mintPersonToken({ key, issuer, person: person(user), now: now(), defaultAudience: audience, options });
 
-  const tokenResponse = async (who: Person, clientId: string, scope: string): Promise<RawResponse> => {
+  const tokenResponse = async (
+    who: Person,
+    clientId: string,
+    scope: string,
+    opts: { refresh?: boolean; idTokenClaims?: Record<string, unknown> } = {},
+  ): Promise<RawResponse> => {
     const ttl = 3600;
     const at = now();
-    const refresh = await mintPersonToken({
-      key,
-      issuer,
-      person: who,
-      now: at,
-      options: {
-        audience: issuer,
-        ttlSeconds: refreshTtlSeconds,
-        // A refresh token carries only what is needed to mint the next access token.
-        extraClaims: {
-          token_use: 'refresh',
-          client_id: clientId,
-          scope,
-          email: undefined,
-          email_verified: undefined,
-          name: undefined,
-          groups: undefined,
-        },
+    const refresh =
+      opts.refresh === false
+        ? undefined
+        : await mintPersonToken({
+            key,
+            issuer,
+            person: who,
+            now: at,
+            options: {
+              audience: issuer,
+              ttlSeconds: refreshTtlSeconds,
+              // A refresh token carries only what is needed to mint the next access token.
+              extraClaims: {
+                token_use: 'refresh',
+                client_id: clientId,
+                scope,
+                email: undefined,
+                email_verified: undefined,
+                name: undefined,
+                groups: undefined,
+              },
+            },
+          });
+    return json(
+      200,
+      {
+        access_token: await mintPersonToken({
+          key,
+          issuer,
+          person: who,
+          now: at,
+          defaultAudience: audience,
+          options: { ttlSeconds: ttl },
+        }),
+        token_type: 'Bearer',
+        expires_in: ttl,
+        id_token: await mintPersonToken({
+          key,
+          issuer,
+          person: who,
+          now: at,
+          options: { audience: clientId, ttlSeconds: ttl, extraClaims: opts.idTokenClaims },
+        }),
+        ...(refresh !== undefined && { refresh_token: refresh }),
+        scope,
       },
-    });
-    return json(200, {
-      access_token: await mintPersonToken({
-        key,
-        issuer,
-        person: who,
-        now: at,
-        defaultAudience: audience,
-        options: { ttlSeconds: ttl },
-      }),
-      token_type: 'Bearer',
-      expires_in: ttl,
-      id_token: await mintPersonToken({
-        key,
-        issuer,
-        person: who,
-        now: at,
-        options: { audience: clientId, ttlSeconds: ttl },
-      }),
-      refresh_token: refresh,
-      scope,
-    });
+      { pragma: 'no-cache' },
+    );
   };
+
+  const codeFlow = createAuthorizationCodeFlow({
+    issuer,
+    issuerPath: basePath,
+    clients,
+    people,
+    now,
+    // The browser client keeps tokens in memory and signs in again: no refresh token.
+    issueTokens: ({ person: who, clientId, scope, idTokenClaims }) =>
+      tokenResponse(who, clientId, scope, { refresh: false, idTokenClaims }),
+  });
 
   const discovery = (): RawResponse =>
     json(200, {
       issuer,
       jwks_uri: `${issuer}/jwks.json`,
+      authorization_endpoint: `${issuer}/authorize`,
       token_endpoint: `${issuer}/token`,
       device_authorization_endpoint: `${issuer}/device_authorization`,
-      grant_types_supported: [DEVICE_GRANT, 'refresh_token'],
-      response_types_supported: ['token'],
+      grant_types_supported: ['authorization_code', DEVICE_GRANT, 'refresh_token'],
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
+      request_parameter_supported: false,
+      request_uri_parameter_supported: false,
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: [SIGNING_ALG],
       token_endpoint_auth_methods_supported: ['none'],
-      scopes_supported: ['openid', 'profile', 'email', 'groups', 'offline_access'],
+      scopes_supported: [...SUPPORTED_SCOPES],
       claims_supported: [
         'iss',
         'sub',
@@ -199,6 +256,8 @@ export async function createOidcIssuer(opts: OidcIssuerOptions): Promise<OidcIss
         'exp',
         'iat',
         'nbf',
+        'auth_time',
+        'nonce',
         'email',
         'email_verified',
         'name',
@@ -311,15 +370,50 @@ export async function createOidcIssuer(opts: OidcIssuerOptions): Promise<OidcIss
     }
   };
 
+  /** Adds CORS headers for an allowed browser origin; none for any other (fail closed). */
+  const withCors = (req: RawRequest, path: string, res: RawResponse): RawResponse => {
+    if (!(path in CORS_PATHS)) return res;
+    const origin = req.headers.origin;
+    const headers: Record<string, string> = { ...res.headers, vary: 'origin' };
+    if (origin && clients.allowsOrigin(origin)) headers['access-control-allow-origin'] = origin;
+    return { ...res, headers };
+  };
+
+  const preflight = (req: RawRequest, path: string): RawResponse => {
+    const origin = req.headers.origin;
+    const methods = CORS_PATHS[path];
+    if (!methods || !origin || !clients.allowsOrigin(origin))
+      return json(403, {
+        error: 'origin_not_allowed',
+        error_description: 'this origin may not call the issuer',
+      });
+    return {
+      status: 204,
+      headers: {
+        'access-control-allow-origin': origin,
+        'access-control-allow-methods': methods,
+        'access-control-allow-headers': 'accept, content-type',
+        'access-control-max-age': '600',
+        vary: 'origin',
+      },
+      body: '',
+    };
+  };
+
   const devicePage = (): RawResponse => ({
     status: 200,
     headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
-    body: `vend local issuer: there is no login page. Approve a device code with\n  curl -X POST ${issuer}/device/approve -H 'content-type: application/json' -d '{"user_code":"XXXX-XXXX","user":"alice"}'\n`,
+    body: `vend local issuer: device codes are approved without a browser, with\n  curl -X POST ${issuer}/device/approve -H 'content-type: application/json' -d '{"user_code":"XXXX-XXXX","user":"alice"}'\n`,
   });
 
   const handler = async (req: RawRequest): Promise<RawResponse> => {
     if (!req.path.startsWith(basePath)) return json(404, { error: 'not_found' });
     const path = req.path.slice(basePath.length) || '/';
+    if (req.method === 'OPTIONS') return preflight(req, path);
+    return withCors(req, path, await route(req, path));
+  };
+
+  const route = async (req: RawRequest, path: string): Promise<RawResponse> => {
     const route = `${req.method} ${path}`;
     switch (route) {
       case 'GET /.well-known/openid-configuration':
@@ -334,16 +428,48 @@ export async function createOidcIssuer(opts: OidcIssuerOptions): Promise<OidcIss
         return decide(req, true);
       case 'POST /device/deny':
         return decide(req, false);
+      case 'GET /authorize':
+      case 'POST /authorize':
+        return codeFlow.authorize(req);
+      case 'POST /login':
+        return codeFlow.login(req);
+      case 'GET /login.css':
+        return {
+          status: 200,
+          headers: { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' },
+          body: LOGIN_CSS,
+        };
       case 'POST /token': {
         const f = fields(req);
+        if (f.grant_type === 'authorization_code') {
+          // RFC 6749 §4.1.3: form-encoded, as every OAuth client library sends it.
+          if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? ''))
+            return oauthError(
+              'invalid_request',
+              'send the token request as application/x-www-form-urlencoded',
+            );
+          return codeFlow.exchange(new URLSearchParams(req.body.toString('utf8')), req);
+        }
         if (f.grant_type === DEVICE_GRANT) return deviceToken(f);
         if (f.grant_type === 'refresh_token') return refreshToken(f);
-        return oauthError('unsupported_grant_type', `grant_type must be ${DEVICE_GRANT} or refresh_token`);
+        if (!f.grant_type) return oauthError('invalid_request', 'grant_type is required');
+        return oauthError(
+          'unsupported_grant_type',
+          `grant_type must be authorization_code, ${DEVICE_GRANT} or refresh_token`,
+        );
       }
       default:
         return json(404, { error: 'not_found', error_description: `no such endpoint: ${route}` });
     }
   };
 
-  return { issuer, audience, jwks, people, handler, mintToken };
+  return {
+    issuer,
+    audience,
+    jwks,
+    people,
+    handler,
+    mintToken,
+    registerClient: (client) => clients.register(client),
+  };
 }

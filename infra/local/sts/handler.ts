@@ -9,6 +9,7 @@ import { endpointVerifier, type RequestVerifier } from '../sigv4/verify';
 import type { RawRequest, RawResponse } from '../types';
 import { assumeRole } from './assume-role';
 import { StsFaultError } from './errors';
+import { recordIssuedSession } from './issued';
 import { parseQueryRequest } from './query';
 import { readAssumeRoleParams } from './validate';
 import { errorXml, successXml, xmlFields } from './xml';
@@ -96,6 +97,7 @@ export function createStsHandler(
         sourceIp: req.sourceIp,
       });
       const k = outcome.key;
+      recordIssuedSession(store, caller, k, now); // the emulator's own record (./issued.ts)
       const inner =
         xmlFields([['SourceIdentity', k.principal.sourceIdentity]]) +
         `<Credentials>${xmlFields([

@@ -7,6 +7,9 @@
  * The trail commands run with the stack's client environment and the `vend-broker` profile, and
  * with one-second seal intervals and no grace (VEND_AUDIT_SEAL_*), so the test waits for a closed
  * interval by running `vend audit seal` again rather than for the stack's one-minute interval.
+ * With one-second intervals an interval is due a second after it closes, and no sealer runs in the
+ * background here, so verify is bounded with `--until` at what was sealed (test/e2e/audit-tail.test.ts
+ * is where unsealed intervals are the point).
  */
 import { DeleteItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -16,7 +19,7 @@ import { REGION } from '../../../infra/local/stack';
 import { DynamoAuditStore } from '../../../lib/audit/dynamo-audit-store';
 import { intentRecord } from '../../../lib/domain/audit';
 import { withStack } from '../../support/stack';
-import { vend } from './harness';
+import { run as runCommand, VEND, vend } from './harness';
 
 const stack = withStack();
 const CI_ROLE = 'arn:aws:iam::111122223333:role/CICDDeployRole';
@@ -44,16 +47,20 @@ async function personEnv(user: string): Promise<Record<string, string>> {
 
 /** An operator with table access: the broker's profile, one-second intervals, no grace. */
 function operatorEnv(): Record<string, string> {
-  // stack.env inherits this process's environment, where the in-process handlers' settings land,
-  // the sealer's KMS key alias among them; a client of the local stack has only the key file.
-  const { VEND_AUDIT_SIGNING_KEY_ID: _kms, ...client } = stack.env;
   return {
-    ...client,
+    ...stack.env,
     AWS_PROFILE: 'vend-broker',
     VEND_AUDIT_SEAL_INTERVAL_SECONDS: '1',
     VEND_AUDIT_SEAL_GRACE_SECONDS: '0',
   };
 }
+
+/**
+ * `vend audit seal`: the first run seals every one-second interval since the trail started (a
+ * hundred or so, a KMS signature and two writes each), so it gets more time than other commands.
+ */
+const seal = (args: string[], env: Record<string, string>) =>
+  runCommand([...VEND, 'audit', 'seal', ...args], env, { timeoutMs: 150_000 });
 
 async function tableItems(): Promise<Record<string, unknown>[]> {
   const out = await dynamo.send(new ScanCommand({ TableName: table() }));
@@ -196,6 +203,7 @@ describe('vend audit (the listing, GET /v1/audit)', () => {
 
 describe('vend audit seal, verify and orphans (operators, over the table)', () => {
   let sealedRecords = 0;
+  let sealedUpTo = '';
 
   it(
     'seal seals the run, then verify (and --verify) pass with exit 0',
@@ -209,7 +217,7 @@ describe('vend audit seal, verify and orphans (operators, over the table)', () =
       expect(newest).toBeDefined();
 
       // The interval holding the newest record closes within a second; each run seals what has.
-      const first = await vend(['audit', 'seal'], env);
+      const first = await seal([], env);
       expect(first.stderr).toBe('');
       expect(first.code).toBe(0);
       expect(first.stdout).toMatch(
@@ -218,7 +226,7 @@ describe('vend audit seal, verify and orphans (operators, over the table)', () =
       sealedRecords = Number(/\((\d+) records?\)/.exec(first.stdout)?.[1]);
       let upTo = /sealed up to (\S+)\n/.exec(first.stdout)?.[1] ?? '';
       for (let i = 0; i < 10 && upTo <= (newest ?? ''); i++) {
-        const again = await vend(['audit', 'seal', '--json'], env);
+        const again = await seal(['--json'], env);
         expect(again.code).toBe(0);
         const result = JSON.parse(again.stdout) as { sealed: { recordCount: number }[]; sealedUpTo: string };
         sealedRecords += result.sealed.reduce((n, s) => n + s.recordCount, 0);
@@ -228,8 +236,9 @@ describe('vend audit seal, verify and orphans (operators, over the table)', () =
       // The orphaned intent, two vends × (intent, issued), one denial.
       expect(sealedRecords).toBe(6);
 
-      const verify = await vend(['audit', 'verify'], env);
-      const alias = await vend(['audit', '--verify', '--json'], env);
+      sealedUpTo = upTo;
+      const verify = await vend(['audit', 'verify', '--until', upTo], env);
+      const alias = await vend(['audit', '--verify', '--until', upTo, '--json'], env);
 
       expect(verify.stderr).toBe('');
       expect(verify.code).toBe(0);
@@ -281,7 +290,7 @@ describe('vend audit seal, verify and orphans (operators, over the table)', () =
         }),
       );
 
-      const r = await vend(['audit', 'verify'], operatorEnv());
+      const r = await vend(['audit', 'verify', '--until', sealedUpTo], operatorEnv());
 
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(

@@ -11,7 +11,7 @@ import {
 } from '../../../lib/domain/audit-chain';
 import { keys } from '../../../lib/dynamodb/keys';
 import { type AuditTrailDeps, sealAuditTrail, verifyAuditTrail } from '../../../lib/usecases/audit-trail';
-import { MemoryDigests, MemoryRecords } from './fakes';
+import { MemoryDigests, MemoryHead, MemoryRecords } from './fakes';
 
 const T0 = Date.parse('2026-11-29T10:00:00.000Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
@@ -32,10 +32,12 @@ function record(id: string, seconds: number, extra: Record<string, unknown> = {}
 async function sealedTrail() {
   const records = new MemoryRecords();
   const digests = new MemoryDigests();
+  const head = new MemoryHead();
   let now = new Date(T0 + 200_000);
   const deps: AuditTrailDeps = {
     records,
     digests,
+    head,
     signer: LocalAuditSigner.generate(),
     now: () => now,
     intervalSeconds: 60,
@@ -46,7 +48,7 @@ async function sealedTrail() {
   records.add(record('r3', 61));
   records.add(record('r4', 150, { decision: 'denied', reasonCode: 'not_entitled' }));
   const sealed = await sealAuditTrail(deps);
-  return { records, digests, deps, sealed, setNow: (d: Date) => (now = d) };
+  return { records, digests, head, deps, sealed, setNow: (d: Date) => (now = d) };
 }
 
 const kinds = (findings: { kind: string }[]) => findings.map((f) => f.kind).sort();
@@ -116,15 +118,18 @@ describe('sealing', () => {
   });
 
   it('continues from a digest another sealer wrote first', async () => {
-    const { digests, deps, records } = await sealedTrail();
+    const { digests, deps, records, head } = await sealedTrail();
     records.add(record('r5', 190));
     const upTo = new Date(T0 + 250_000);
+    const headBefore = await head.read();
     await sealAuditTrail(deps, { upTo }); // the other sealer seals [180,240)
     const count = digests.byStart.size;
-    // This sealer read the head before the other one wrote: it still believes [120,180) is the latest.
+    // This sealer read the head and the latest digest before the other one wrote: it still
+    // believes [120,180) is the latest.
     const stale = Object.assign(Object.create(digests), { latest: async () => digests.get(at(120)) });
+    const staleHead = { read: async () => headBefore, advance: head.advance.bind(head) };
 
-    const result = await sealAuditTrail({ ...deps, digests: stale }, { upTo });
+    const result = await sealAuditTrail({ ...deps, digests: stale, head: staleHead }, { upTo });
 
     expect(result.sealed).toEqual([]);
     expect(result.alreadySealed).toBe(1);
@@ -200,7 +205,8 @@ describe('verification', () => {
 
     const report = await verifyAuditTrail(deps, { since: new Date(T0), until: new Date(T0 + 180_000) });
 
-    expect(kinds(report.findings)).toEqual(['bad_signature', 'inserted']);
+    // The sealer's head also names the digest it wrote there, with the original hash.
+    expect(kinds(report.findings)).toEqual(['bad_signature', 'broken_link', 'inserted']);
     expect(report.findings.find((f) => f.kind === 'inserted')).toMatchObject({ recordId: 'r4' });
   });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalAuditSigner } from '../../../lib/audit/local-signer';
+import { emitSealMetrics, sealLagSeconds } from '../../../lib/audit/seal-metrics';
 import { ConfigurationError, loadAuditConfig, requireAuditSigning } from '../../../lib/config';
 
 describe('audit configuration', () => {
@@ -32,6 +33,53 @@ describe('audit configuration', () => {
       /VEND_AUDIT_SEAL_INTERVAL_SECONDS/,
     );
     expect(() => loadAuditConfig({ VEND_AUDIT_SEAL_INTERVAL_SECONDS: '0' })).toThrow(/between 1 and 86400/);
+  });
+});
+
+describe('the trail start and the seals table', () => {
+  it('takes an ISO 8601 trail start and a seals table name, and refuses a start that is not a time', () => {
+    const cfg = loadAuditConfig({
+      VEND_AUDIT_TRAIL_START: '2026-11-01T00:00:00Z',
+      VEND_AUDIT_SEALS_TABLE: 'vend-prod-audit-seals',
+    });
+    expect(cfg.trailStart).toEqual(new Date('2026-11-01T00:00:00Z'));
+    expect(cfg.sealsTable).toBe('vend-prod-audit-seals');
+    expect(loadAuditConfig({ VEND_AUDIT_TRAIL_START: '', VEND_AUDIT_SEALS_TABLE: ' ' })).toMatchObject({
+      trailStart: undefined,
+      sealsTable: undefined,
+    });
+    for (const bad of ['yesterday', '1700000000', '2026-13-45T00:00:00Z'])
+      expect(() => loadAuditConfig({ VEND_AUDIT_TRAIL_START: bad }), bad).toThrow(/VEND_AUDIT_TRAIL_START/);
+  });
+});
+
+describe('the sealer metrics', () => {
+  it('reports the lag from the end of the latest digest, and a cut once', () => {
+    const seen: [string, number?][] = [];
+    const sink = {
+      gauge: (m: string, v: number) => seen.push([m, v]),
+      count: (m: string) => seen.push([m]),
+    };
+    const now = new Date('2026-11-29T10:02:00Z');
+
+    emitSealMetrics({ sealed: [], alreadySealed: 0, sealedUpTo: '2026-11-29T10:00:00.000Z' }, now, sink);
+    emitSealMetrics(
+      {
+        sealed: [],
+        alreadySealed: 0,
+        sealedUpTo: '2026-11-29T07:00:00.000Z',
+        cut: { from: '2026-11-29T07:00:00.000Z', to: '2026-11-29T10:00:00.000Z' },
+      },
+      now,
+      sink,
+    );
+
+    expect(seen).toEqual([
+      ['AuditSealLagSeconds', 120],
+      ['AuditSealLagSeconds', 3 * 3600 + 120],
+      ['AuditTrailCut'],
+    ]);
+    expect(sealLagSeconds({}, now)).toBe(0);
   });
 });
 

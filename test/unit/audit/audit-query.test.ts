@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditReader } from '../../../lib/audit/ports';
+import type { AuditDigest } from '../../../lib/domain/audit-chain';
 import {
   type AuditFilters,
   decodeCursor,
@@ -156,12 +157,24 @@ describe('who may read', () => {
   const reader: Pick<AuditReader, 'page'> = {
     page: async () => ({ records: [], next: { partition: 1 } }),
   };
-  const read = queryAudit({ reader, now: () => NOW, auditorsGroup: 'auditors' });
+  const digests = { latest: async () => ({ intervalEnd: '2026-11-29T09:00:00.000Z' }) as AuditDigest };
+  const read = queryAudit({ reader, digests, now: () => NOW, auditorsGroup: 'auditors' });
 
-  it('an auditor gets a page and a cursor for the next one', async () => {
+  it('an auditor gets a page, a cursor for the next one, and up to when the trail is sealed', async () => {
     const page = await read(person(['auditors']), {});
     expect(page.records).toEqual([]);
     expect(decodeCursor(page.cursor!).position).toEqual({ partition: 1 });
+    expect(page.sealedThrough).toBe('2026-11-29T09:00:00.000Z');
+  });
+
+  it('says sealedThrough null before the first digest', async () => {
+    const none = queryAudit({
+      reader: { page: async () => ({ records: [] }) },
+      digests: { latest: async () => undefined },
+      now: () => NOW,
+      auditorsGroup: 'auditors',
+    });
+    expect(await none(person(['auditors']), {})).toEqual({ records: [], sealedThrough: null });
   });
 
   it('anyone else is 403 not_entitled, before their parameters are looked at', async () => {

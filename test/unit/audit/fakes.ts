@@ -3,7 +3,7 @@
  * digests put once per interval.
  */
 
-import type { AuditReader, DigestStore } from '../../../lib/audit/ports';
+import type { AuditReader, DigestStore, SealHead, SealHeadStore } from '../../../lib/audit/ports';
 import type { AuditDigest } from '../../../lib/domain/audit-chain';
 import { keys } from '../../../lib/dynamodb/keys';
 
@@ -49,6 +49,9 @@ export class MemoryDigests implements DigestStore {
   async latest() {
     return this.sorted().at(-1);
   }
+  async earliest() {
+    return this.sorted()[0];
+  }
   async before(intervalStart: string) {
     return this.sorted()
       .filter((d) => d.intervalStart < intervalStart)
@@ -56,5 +59,19 @@ export class MemoryDigests implements DigestStore {
   }
   async between(from: string, to: string) {
     return this.sorted().filter((d) => d.intervalStart >= from && d.intervalStart <= to);
+  }
+}
+
+/** The sealer head as the DynamoDB adapter keeps it: forward only, its trailStart never changed. */
+export class MemoryHead implements SealHeadStore {
+  head: SealHead | undefined;
+
+  async read() {
+    return this.head ? { ...this.head } : undefined;
+  }
+  async advance(next: SealHead) {
+    if (this.head && (this.head.intervalEnd >= next.intervalEnd || this.head.trailStart !== next.trailStart))
+      return;
+    this.head = { ...next };
   }
 }

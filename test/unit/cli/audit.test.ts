@@ -87,6 +87,9 @@ function report(findings: AuditFinding[], extra: Partial<VerifyReport> = {}): Ve
     ok: findings.length === 0,
     since: '2026-11-28T10:00:00.000Z',
     until: NOW.toISOString(),
+    trailStart: '2026-11-01T00:00:00.000Z',
+    sealedThrough: '2026-11-29T09:00:00.000Z',
+    dueThrough: '2026-11-29T08:00:00.000Z',
     digests: 24,
     records: 40,
     pending: 0,
@@ -103,7 +106,8 @@ describe('vend audit verify', () => {
 
     expect(r.calls.verify).toEqual([{ since: new Date('2026-11-28T10:00:00Z'), until: NOW }]);
     expect(r.out).toBe(
-      'audit trail verified from 2026-11-28T10:00:00.000Z to 2026-11-29T10:00:00.000Z: 24 digests, 40 sealed records, no findings; 3 records too recent to be sealed yet\n',
+      'audit trail verified from 2026-11-28T10:00:00.000Z to 2026-11-29T10:00:00.000Z: 24 digests, 40 sealed records, no findings; 3 records too recent to be sealed yet\n' +
+        'the trail is sealed through 2026-11-29T09:00:00.000Z (due through 2026-11-29T08:00:00.000Z; it starts at 2026-11-01T00:00:00.000Z)\n',
     );
     expect(r.exitCode).toBeUndefined();
   });
@@ -149,7 +153,37 @@ describe('vend audit verify', () => {
     expect(lines[6]).toMatch(
       /^audit trail verification FAILED .*: 5 findings \(1 deleted, 1 modified, 1 inserted, 1 missing_digest, 1 broken_link\)/,
     );
+    expect(lines[7]).toMatch(/^the trail is sealed through 2026-11-29T09:00:00.000Z \(due through /);
     expect(r.exitCode).toBe(1);
+  });
+
+  it('says when the trail has no digest at all, and when the sealer head reaches further than the table', async () => {
+    const empty = await runTrail(['verify'], {
+      verify: async () =>
+        report([{ kind: 'missing_digest', interval: '2026-11-01T00:00:00.000Z', detail: 'gap' }], {
+          sealedThrough: null,
+          sealerHead: '2026-11-29T09:00:00.000Z',
+        }),
+    });
+
+    expect(empty.out.trimEnd().split('\n').at(-1)).toBe(
+      "the trail is not sealed at all (no digest) (due through 2026-11-29T08:00:00.000Z; it starts at 2026-11-01T00:00:00.000Z; the sealer's head says 2026-11-29T09:00:00.000Z)",
+    );
+    expect(empty.exitCode).toBe(1);
+  });
+
+  it('an unknown trail start is a usage error (exit 2), never a pass', async () => {
+    const unknown = Object.assign(new Error('where the audit trail starts is unknown'), {
+      name: 'TrailStartUnknownError',
+    });
+
+    await expect(
+      runTrail(['verify'], {
+        verify: async () => {
+          throw unknown;
+        },
+      }),
+    ).rejects.toBeInstanceOf(UsageError);
   });
 
   it('--json prints the whole report, and still exits 1 on a finding', async () => {
@@ -216,7 +250,23 @@ describe('vend audit seal', () => {
     const empty = await runTrail(['seal'], { seal: async () => ({ sealed: [], alreadySealed: 0 }) });
 
     expect(again.out).toBe('nothing new to seal; the trail is sealed up to 2026-11-29T03:00:00.000Z\n');
-    expect(empty.out).toBe('nothing to seal: no audit records in a closed interval yet\n');
+    expect(empty.out).toBe('nothing to seal: no interval has closed since the trail started\n');
+  });
+
+  it('a cut trail (digests deleted after sealing) is said on stderr with exit 1', async () => {
+    const r = await runTrail(['seal'], {
+      seal: async () => ({
+        sealed: sealed(1, 0),
+        alreadySealed: 0,
+        sealedUpTo: '2026-11-29T01:00:00.000Z',
+        cut: { from: '2026-11-28T20:00:00.000Z', to: '2026-11-29T00:00:00.000Z' },
+      }),
+    });
+
+    expect(r.err).toMatch(
+      /^vend: the audit digests from 2026-11-28T20:00:00.000Z to 2026-11-29T00:00:00.000Z were deleted after they were sealed; /,
+    );
+    expect(r.exitCode).toBe(1);
   });
 
   it('--json prints the result', async () => {

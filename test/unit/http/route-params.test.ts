@@ -44,6 +44,7 @@ beforeAll(async () => {
   process.env.VEND_ENTITLEMENTS_TABLE ??= 'vend-test-entitlements';
   process.env.VEND_AUDIT_TABLE ??= 'vend-test-audit';
   process.env.VEND_REQUESTS_TABLE ??= 'vend-test-requests';
+  process.env.VEND_LIMITS_TABLE ??= 'vend-test-limits';
   process.env.VEND_LOG_LEVEL ??= 'ERROR';
   for (const f of httpFunctions) {
     const mod = (await import(`${root}${f.module}.ts`)) as { handler: HttpHandler };

@@ -180,7 +180,7 @@ resources:
     );
   });
 
-  it("loads the repository's serverless.yml: health without authorizer, personJwt from the environment, three tables", () => {
+  it("loads the repository's serverless.yml: health without authorizer, personJwt from the environment, its tables", () => {
     const svc = loadServerless(REPO_SERVERLESS, { env: { VEND_OIDC_ISSUER: 'http://127.0.0.1:4566/oidc' } });
 
     expect(svc.routes.find((r) => r.routeKey === 'GET /v1/health')?.auth).toEqual({ type: 'none' });
@@ -190,6 +190,7 @@ resources:
     });
     expect(svc.tables.map((t) => t.properties.TableName).sort()).toEqual([
       'vend-dev-audit',
+      'vend-dev-audit-seals',
       'vend-dev-entitlements',
       'vend-dev-limits',
       'vend-dev-requests',
