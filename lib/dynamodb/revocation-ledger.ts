@@ -14,6 +14,10 @@
  * so concurrent revocations each add their own entry and none is lost, without a read-modify-write
  * race to retry; pruning removes only entries that have expired, which no writer changes again.
  * The first revocation of a role creates the item with a conditional put.
+ *
+ * The publication lease is an attribute of the same item, `lease: {owner, until}`, taken with
+ * `attribute_not_exists(lease) OR lease.until < :now` and given back on condition that the owner
+ * still holds it: one publisher per role at a time (lib/usecases/sessions.ts).
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { UpstreamUnavailableError } from '../domain/errors';
@@ -109,6 +113,47 @@ export class DynamoRevocationLedger implements RevocationLedger {
       );
     } catch (e) {
       // Someone recorded a later publication first: nothing to do.
+      if (isConditionalCheckFailed(e)) return;
+      throw new RevocationLedgerUnavailableError({ cause: e });
+    }
+  }
+
+  async acquire(roleArn: string, owner: string, until: Date, now: Date): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.revocations(roleArn),
+          UpdateExpression: 'SET #l = :lease',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#l) OR #l.#u < :now)',
+          ExpressionAttributeNames: { '#l': 'lease', '#u': 'until' },
+          ExpressionAttributeValues: {
+            ':lease': { owner, until: until.toISOString() },
+            ':now': now.toISOString(),
+          },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw new RevocationLedgerUnavailableError({ cause: e });
+    }
+  }
+
+  async release(roleArn: string, owner: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.revocations(roleArn),
+          UpdateExpression: 'REMOVE #l',
+          ConditionExpression: '#l.#o = :owner',
+          ExpressionAttributeNames: { '#l': 'lease', '#o': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (e) {
+      // Lapsed and taken by someone else: theirs now.
       if (isConditionalCheckFailed(e)) return;
       throw new RevocationLedgerUnavailableError({ cause: e });
     }

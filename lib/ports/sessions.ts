@@ -43,10 +43,12 @@ export interface LedgerState {
 /**
  * The source of truth of every target role's deny list (docs/revocation.md, "Concurrent
  * revocations"): one item per role, changed only by atomic single-item writes, so concurrent
- * revocations never lose one. IAM is a projection of it.
+ * revocations never lose one. IAM is a projection of it, written by one publisher at a time per
+ * role (the lease), so a stale document never lands over a newer one.
  *
  * @example
- * const state = await ledger.record(roleArn, [entry], { prune: expiredKeys });
+ * const state = await ledger.record(roleArn, [entry], { prune: expiredEntries });
+ * if (await ledger.acquire(roleArn, me, leaseEnd, now)) { … publish …; await ledger.release(roleArn, me); }
  */
 export interface RevocationLedger {
   /** The role's state; `generation` 0 and no entries when nothing was ever revoked. */
@@ -62,6 +64,13 @@ export interface RevocationLedger {
   ): Promise<LedgerState>;
   /** Remembers that `generation` is published (never lowers it). */
   markPublished(roleArn: string, generation: number): Promise<void>;
+  /**
+   * Takes the role's publication lease until `until`, when it is free or has lapsed at `now`
+   * (one conditional write); `false` when someone else holds it.
+   */
+  acquire(roleArn: string, owner: string, until: Date, now: Date): Promise<boolean>;
+  /** Gives the lease back if `owner` still holds it. */
+  release(roleArn: string, owner: string): Promise<void>;
 }
 
 /**

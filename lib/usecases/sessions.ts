@@ -26,12 +26,15 @@
  * that caller issued before now (rounded up to the second), listed or not; an approver gets the
  * audit ids of the sessions of the entitlements they approve, and nothing of anyone else's.
  *
- * Publication, so that concurrent revocations never lose one (docs/revocation.md): after its own
- * ledger write at generation g, a writer reads the ledger; if a generation ≥ g is already
- * published it is done. Otherwise it publishes the document of what it read (generation g'),
- * records g' as published, and reads again: while the generation has moved past g', it publishes
- * the newer one (its own publication may have landed after a newer one). So the last publication
- * is always by a writer that then saw nothing newer: it holds every entry recorded before it.
+ * Publication, so that concurrent revocations never lose one (docs/revocation.md): every
+ * revocation is first an atomic write to the role's ledger, which bumps its generation to g. Then
+ * one publisher at a time per role (a lease in the ledger item): a revocation whose generation is
+ * already published is done; otherwise it takes the lease when it is free, reads the ledger under
+ * it (the latest generation, ≥ g), publishes that document, records its generation as published
+ * and gives the lease back; or it waits for whoever holds the lease and checks again. Publications
+ * never overlap, so a stale document never lands over a newer one, and whichever publication comes
+ * last holds every entry recorded before it was read. Fifty concurrent revocations of one role make
+ * a handful of publications, not fifty.
  */
 import { revokedRecord } from '../domain/audit';
 import { callerId } from '../domain/caller';
@@ -70,6 +73,11 @@ import type { AuditSink, EntitlementStore } from '../ports';
 import type { DenyListPublisher, RevocationLedger, SessionStore } from '../ports/sessions';
 import type { Acting } from './requests';
 
+const DEFAULT_LEASE_MS = 15_000;
+const DEFAULT_MAX_WAITS = 120;
+/** Mean wait between checks on the publisher in front (jittered ±50 %). */
+const WAIT_MS = 50;
+
 /** The ports and settings of the session use cases. */
 export interface SessionDeps {
   sessions: SessionStore;
@@ -81,8 +89,15 @@ export interface SessionDeps {
   now: () => Date;
   newId: IdGenerator;
   log: Pick<VendLog, 'error' | 'warn'>;
-  /** How many publications one revocation makes at most before it answers 503 (default 10). */
-  publishRounds?: number;
+  /**
+   * How long a publisher holds a role's lease (default 15 s: longer than the function's timeout,
+   * so a live publisher never loses it; a dead one's lapses).
+   */
+  leaseMs?: number;
+  /** How many times a revocation waits for the publisher in front of it (default 120, about 6 s). */
+  maxWaits?: number;
+  /** Waits between those checks; default setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** `GET /v1/sessions` query. */
@@ -290,18 +305,33 @@ async function publish(
   generation: number,
   revokedBy: string,
 ): Promise<void> {
-  const rounds = deps.publishRounds ?? 10;
-  let state = await deps.ledger.read(roleArn);
-  // Someone published a document that already holds this revocation.
-  if (state.published >= generation) return;
-  for (let round = 0; round < rounds; round++) {
-    const document = denyListDocument(roleArn, state.entries, deps.now());
-    await deps.publisher.publish({ roleArn, document, revokedBy });
-    await deps.ledger.markPublished(roleArn, state.generation);
-    const after = await deps.ledger.read(roleArn);
-    // Nothing newer was recorded while this document was written: it is the latest.
-    if (after.generation === state.generation) return;
-    state = after;
+  const owner = deps.newId(deps.now());
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+  const waits = deps.maxWaits ?? DEFAULT_MAX_WAITS;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let wait = 0; wait <= waits; wait++) {
+    // Someone published a document that holds this revocation.
+    if ((await deps.ledger.read(roleArn)).published >= generation) return;
+    const now = deps.now();
+    if (await deps.ledger.acquire(roleArn, owner, new Date(now.getTime() + leaseMs), now)) {
+      try {
+        // Read under the lease, after this revocation's own write: the latest state holds it.
+        const latest = await deps.ledger.read(roleArn);
+        if (latest.published < latest.generation) {
+          const document = denyListDocument(roleArn, latest.entries, deps.now());
+          await deps.publisher.publish({ roleArn, document, revokedBy });
+          await deps.ledger.markPublished(roleArn, latest.generation);
+        }
+        return;
+      } finally {
+        await deps.ledger.release(roleArn, owner).catch((e: unknown) => {
+          deps.log.warn('revocation lease not released; it lapses by itself', {
+            errorName: e instanceof Error ? e.name : typeof e,
+          });
+        });
+      }
+    }
+    if (wait < waits) await sleep(WAIT_MS / 2 + Math.random() * WAIT_MS);
   }
   throw new DenyListBusyError(roleArn);
 }

@@ -73,6 +73,16 @@ export class MemoryLedger implements RevocationLedger {
     this.items.set(roleArn, item);
     return this.state(roleArn);
   }
+  readonly leases = new Map<string, { owner: string; until: Date }>();
+  async acquire(roleArn: string, owner: string, until: Date, now: Date) {
+    const held = this.leases.get(roleArn);
+    if (held && held.until.getTime() >= now.getTime()) return false;
+    this.leases.set(roleArn, { owner, until });
+    return true;
+  }
+  async release(roleArn: string, owner: string) {
+    if (this.leases.get(roleArn)?.owner === owner) this.leases.delete(roleArn);
+  }
   async markPublished(roleArn: string, generation: number) {
     const item = this.items.get(roleArn);
     if (item && item.published < generation) item.published = generation;
