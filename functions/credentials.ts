@@ -58,7 +58,12 @@ export const handler = withHttp(
     },
     // Refusals by the chain itself (413, not JSON) are decisions too: audit them when the caller is known.
     onRefused: async (error, event) => {
-      await recordVendRefusal(vendDeps())({ caller: callerFor(event), error, request: requestFacts(event) });
+      await recordVendRefusal(vendDeps())({
+        caller: callerFor(event),
+        error,
+        request: requestFacts(event),
+        ...(event.routeKey === 'POST /v1/console' ? { delivery: 'console' as const } : {}),
+      });
     },
   },
 );

@@ -423,10 +423,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       throw error;
     });
     // The console's Issuer is vend's own URL, known only once the gateway listens (port 0 picks
-    // one); the handlers read their configuration on first use, after this.
+    // one): it goes into every function's environment now, before any handler reads its
+    // configuration (on first use).
     if (!opts.handlerEnv?.VEND_CONSOLE_ISSUER) {
       handlerEnv.VEND_CONSOLE_ISSUER = gateway.url;
       process.env.VEND_CONSOLE_ISSUER = gateway.url;
+      for (const fn of gateway.service.functions.values()) fn.environment.VEND_CONSOLE_ISSUER = gateway.url;
     }
     // The web console (served by the gateway at its root) signs in at the issuer with the
     // authorization-code flow: its redirect URIs follow the gateway's URL (docs/local-stack.md).

@@ -179,6 +179,7 @@ export function deniedRecord(
     sourceIdentity: input.sourceIdentity,
     sessionPolicyHash: input.sessionPolicyHash,
     reason: input.reason,
+    delivery: input.delivery,
   };
   return compact(record);
 }

@@ -61,6 +61,7 @@ export function vendConsole(deps: ConsoleDeps): (input: VendInput) => Promise<Co
           error: e,
           request: input.request,
           body: input.body,
+          delivery: 'console',
         });
       }
       throw e;

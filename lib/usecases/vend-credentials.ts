@@ -181,7 +181,14 @@ export function vendSession<T>(
       if (e instanceof VendError) {
         if (e.status < 500) deps.metrics?.count(e instanceof RateLimitedError ? 'RateLimited' : 'VendDenied');
         else if (e instanceof StsUnavailableError && e.throttled) deps.metrics?.count('StsThrottled');
-        await recordDenial(deps, { ...input, auditId, error: e, body: body ?? input.body, entitlement });
+        await recordDenial(deps, {
+          ...input,
+          auditId,
+          error: e,
+          body: body ?? input.body,
+          entitlement,
+          delivery: delivery.kind,
+        });
       }
       throw e;
     }
@@ -306,6 +313,8 @@ export interface RefusalInput {
   /** The raw body, if one was parsed (its entitlement id is recorded when it looks like one). */
   body?: unknown;
   auditId?: string;
+  /** `console` when the refused call asked for a console sign-in. */
+  delivery?: Delivery;
 }
 
 async function recordDenial(
@@ -317,6 +326,7 @@ async function recordDenial(
     error: VendError;
     body?: unknown;
     entitlement?: Entitlement;
+    delivery?: Delivery;
   },
 ): Promise<void> {
   const { error, entitlement: ent } = input;
@@ -336,6 +346,7 @@ async function recordDenial(
         reasonCode: error.code,
         reasonDetail: error.detail,
         reason: typeof parsed?.reason === 'string' ? parsed.reason.slice(0, 512) : undefined,
+        delivery: input.delivery,
       }),
     );
   } catch (e) {
