@@ -752,6 +752,8 @@ export interface components {
             records: components["schemas"]["AuditRecord"][];
             /** @description Pass back as `?cursor=` (with the same filters) for the next page; absent on the last. */
             cursor?: string;
+            /** @description Up to when the trail is sealed (the end of the newest digest's interval): records before it are covered by signed digests, newer ones are not yet. `null` before the first digest (docs/audit.md). */
+            sealedThrough: string | null;
         };
         /** @description Slack's slash-command payload (only the fields vend reads are listed). */
         SlackCommandForm: {

@@ -5,6 +5,11 @@
  * the same one KMS would make over the raw message. Verification uses the public key
  * (`GetPublicKey`, cached per key), so checking the trail needs only `kms:GetPublicKey` — or the
  * exported public key and no AWS access at all.
+ *
+ * A digest names the key that signed it, but the digest lives in a table the attacker in view can
+ * write: a digest naming any key other than this signer's own (the configured key, its alias
+ * resolved) does not verify. Otherwise anyone able to make a KMS key of their own could re-seal a
+ * doctored chain and have it pass (test/e2e/attacks-audit-signing.test.ts).
  */
 import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { DescribeKeyCommand, GetPublicKeyCommand, type KMSClient, SignCommand } from '@aws-sdk/client-kms';
@@ -71,6 +76,7 @@ export class KmsAuditSigner implements AuditSigner {
   }
 
   async verify(message: Uint8Array, signature: Uint8Array, keyId: string): Promise<boolean> {
+    if (keyId !== this.keyId) return false;
     const key = await this.publicKey(keyId);
     if (!key) return false;
     try {

@@ -60,7 +60,7 @@ export interface AuditSigner {
   /** The key digests name (a KMS key ARN, or `local:<fingerprint>`). */
   readonly keyId: string;
   sign(message: Uint8Array): Promise<Uint8Array>;
-  /** False for a bad signature or a key this signer cannot resolve; throws only when the key store is down. */
+  /** False for a bad signature, or a key other than this signer's own; throws only when the key store is down. */
   verify(message: Uint8Array, signature: Uint8Array, keyId: string): Promise<boolean>;
 }
 

@@ -58,7 +58,9 @@ export function parseVendRequest(body: unknown): VendRequest {
   }
   const b = body as Record<string, unknown>;
   for (const key of Object.keys(b)) {
-    const reserved = SET_BY_VEND[key.toLowerCase()];
+    // Own keys only: a body's `__proto__` or `constructor` must not find Object.prototype's.
+    const lower = key.toLowerCase();
+    const reserved = Object.hasOwn(SET_BY_VEND, lower) ? SET_BY_VEND[lower] : undefined;
     if (reserved !== undefined) {
       throw new InvalidRequestError(`${reserved} is set by vend, not by the caller`);
     }

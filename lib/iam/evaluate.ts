@@ -3,13 +3,15 @@
  * order of fact sheet §5 across SCPs, resource, identity, boundary and session policies).
  */
 import { type CompiledCondition, compileConditions, evaluateCondition } from './conditions';
-import { type PrincipalMatchKind, principalMatches, principalMatchKind } from './principal';
+import { type PrincipalMatchKind, principalMatchKind } from './principal';
 import type {
   AuthorizationInput,
   AuthzRequest,
   EvaluationResult,
   MatchedStatement,
   Policy,
+  PrincipalBlock,
+  PrincipalInfo,
   RequestContext,
   Statement,
 } from './types';
@@ -96,11 +98,31 @@ function statementApplies(
     // Without a caller, err on the safe side: a NotPrincipal Deny applies, a NotPrincipal Allow does not.
     if (!req.principal) {
       if (stmt.effect === 'Allow') return undefined;
-    } else if (principalMatches(stmt.notPrincipal, req.principal)) return undefined;
+    } else if (notPrincipalExcepts(stmt.notPrincipal, req.principal, stmt.effect)) return undefined;
     via = 'not-principal';
   }
   for (const cond of c.conditions) if (!evaluateCondition(cond, lookup)) return undefined;
   return via;
+}
+
+/**
+ * Whether a `NotPrincipal` block leaves the caller out of its statement. For a Deny only a principal
+ * named exactly is left out: the caller's own ARN (session, user, root), `*`, its service or its
+ * provider. AWS may check the account, then the role, then the session, and "Principals must always
+ * name a specific session" (reference_policies_elements_notprincipal.html), so a role ARN or the
+ * account alone does not exempt the role's sessions or the account's users from the Deny. For an
+ * Allow the `Principal` reading (a role matches its sessions, an account its principals) leaves more
+ * callers out, which is the safe side there.
+ */
+function notPrincipalExcepts(
+  block: PrincipalBlock,
+  principal: PrincipalInfo,
+  effect: 'Allow' | 'Deny',
+): boolean {
+  const kind = principalMatchKind(block, principal);
+  if (effect === 'Allow') return kind !== undefined;
+  if (kind === 'account') return principal.type === 'root';
+  return kind !== undefined && kind !== 'role';
 }
 
 interface LayerMatch {

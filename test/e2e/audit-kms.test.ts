@@ -339,6 +339,7 @@ describe('the packaged sealer (npm run package) against the local stack', () => 
         VEND_ENTITLEMENTS_TABLE: stack.env.VEND_ENTITLEMENTS_TABLE ?? '',
         VEND_AUDIT_TABLE: stack.env.VEND_AUDIT_TABLE ?? '',
         VEND_REQUESTS_TABLE: 'vend-dev-requests',
+        VEND_LIMITS_TABLE: 'vend-dev-limits',
         VEND_AUDIT_SEALS_TABLE: stack.env.VEND_AUDIT_SEALS_TABLE ?? '',
         VEND_AUDIT_SIGNING_KEY_ID: ALIAS,
         VEND_AUDIT_TRAIL_START: stack.env.VEND_AUDIT_TRAIL_START ?? '',

@@ -137,7 +137,7 @@ describe('the newcomer path, from the printed export lines alone', () => {
 
       const r = await shell(lines);
 
-      expect(r.code).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('CICDDeployRole');
     },
     SLOW,

@@ -42,7 +42,8 @@ for name, service, region, minutes in json.loads(cases):
     finally:
         botocore.auth.get_current_datetime = real_now
     res = URLLib3Session().send(req.prepare())
-    out[name] = {"status": res.status_code, "body": res.text,
+    # A 200 is a credentials answer: only its status is asserted, so its secrets are not printed.
+    out[name] = {"status": res.status_code, "body": "" if res.status_code == 200 else res.text,
                  "errortype": res.headers.get("x-amzn-errortype")}
 print(json.dumps(out))
 `;

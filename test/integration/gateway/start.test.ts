@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
+// As `npm start` runs it: node with tsx's loader in the same process (tsx's own CLI relays signals
+// through a second process and SIGKILLs a child that is slow to acknowledge one, which a loaded
+// machine can be).
+const START = [process.execPath, '--import', 'tsx', 'infra/local/start.ts'] as const;
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 
@@ -18,7 +21,7 @@ async function startChild(
 ): Promise<{ child: ChildProcess; out: () => string; err: () => string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'vend-start-'));
   dirs.push(dataDir);
-  const child = spawn(TSX, ['infra/local/start.ts', '--memory'], {
+  const child = spawn(START[0], [...START.slice(1), '--memory'], {
     env: { ...process.env, VEND_API_PORT: '0', VEND_AWS_PORT: '0', VEND_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -103,7 +106,7 @@ describe('npm start', () => {
     dirs.push(dataDir);
     await writeFile(join(dataDir, 'keep.json'), '{}');
     try {
-      const child = spawn(TSX, ['infra/local/start.ts', '--fresh'], {
+      const child = spawn(START[0], [...START.slice(1), '--fresh'], {
         env: { ...process.env, VEND_API_PORT: '0', VEND_AWS_PORT: String(port), VEND_DATA_DIR: dataDir },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
