@@ -18,6 +18,7 @@ import type { RequestDeps } from './usecases/requests';
 import type { SlackDeps } from './usecases/slack';
 import { vendCredentials } from './usecases/vend-credentials';
 import { consoleDeps, vendDeps } from './wiring';
+import { sessionDeps } from './wiring-sessions';
 
 let requests: RequestDeps | undefined;
 let slack: SlackDeps | undefined;
@@ -74,6 +75,7 @@ export function slackDeps(): SlackDeps {
     replay: new DynamoReplayGuard(dynamoDocuments, cfg.tables.requests),
     bindings: slackBindings(),
     requests: requestDeps(),
+    sessions: sessionDeps(),
     now: clock,
     log,
   };

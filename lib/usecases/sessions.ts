@@ -238,33 +238,42 @@ export function revokeCaller(deps: SessionDeps): (input: RevokeCallerInput) => P
 export interface RevokeRequestInput extends Acting {
   /** The access request (a break-glass one, from Slack) whose sessions to revoke. */
   accessRequestId: string;
-  /** Its requester (the sessions' owner). */
+  /** Its requester (the sessions' owner), as a caller id. */
   requesterId: string;
+  /** Its entitlement (whose approvers may revoke). */
+  entitlement: string;
   reason: string;
 }
 
 /**
  * Revoke every live session vended under one access request (the Slack Revoke button of a
- * break-glass broadcast). Each session is checked as {@link revokeSession} would.
+ * break-glass broadcast). Who may: the requester, the entitlement's approvers and the security
+ * group, checked before anything about the sessions is told.
  *
  * @throws NotAllowedToRevokeError the caller may not revoke them
  * @throws NotFoundError no live, unrevoked session was vended under that request
- * @example `await revokeRequestSessions(deps)({ caller: bob, request: ctx, accessRequestId, requesterId, reason: 'revoked from Slack' })`
+ * @example `await revokeRequestSessions(deps)({ caller: bob, request: ctx, accessRequestId, requesterId, entitlement: 'prod-admin', reason: 'revoked from Slack' })`
  */
 export function revokeRequestSessions(
   deps: SessionDeps,
 ): (input: RevokeRequestInput) => Promise<SessionView[]> {
-  return async ({ caller, request, accessRequestId, requesterId, reason: rawReason }) => {
+  return async ({
+    caller,
+    request,
+    accessRequestId,
+    requesterId,
+    entitlement: entitlementId,
+    reason: rawReason,
+  }) => {
     const reason = parseRevokeReason(rawReason);
+    const entitlement = await deps.entitlements.get(entitlementId);
+    const owner = { caller: { id: requesterId, kind: 'person' as const, label: '' } };
+    if (!mayRevoke(caller, owner, entitlement, deps.rights)) throw new NotAllowedToRevokeError();
     const now = deps.now();
     const sessions = (await deps.sessions.listByCaller(requesterId, now)).filter(
       (s) => s.accessRequestId === accessRequestId && isLive(s, now) && s.revocation === undefined,
     );
     if (sessions.length === 0) throw new NotFoundError('no live session was vended under this request');
-    const entitlement = await deps.entitlements.get((sessions[0] as SessionRecord).entitlement);
-    for (const s of sessions) {
-      if (!mayRevoke(caller, s, entitlement, deps.rights)) throw new NotAllowedToRevokeError();
-    }
     const byRole = new Map<string, SessionRecord[]>();
     for (const s of sessions) byRole.set(s.roleArn, [...(byRole.get(s.roleArn) ?? []), s]);
     for (const [roleArn, list] of byRole) {

@@ -391,6 +391,7 @@ describe('revoke the sessions of a request (Slack)', () => {
       request,
       accessRequestId: '01KR0000000000000000000001',
       requesterId: under.caller.id,
+      entitlement: 'prod-admin',
       reason: 'revoked from Slack',
     });
 
