@@ -78,9 +78,11 @@ describe('the Revoke button of a break-glass broadcast', () => {
     const broadcast = stack.stack.slack
       .calls({ channel: LOCAL_SLACK_CHANNELS.security, method: 'chat.postMessage' })
       .find((c) => JSON.stringify(c.args).includes(id));
-    const button = (
-      broadcast?.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]
-    ).find((b) => b.type === 'actions')?.elements?.[0];
+    const blocks = (broadcast?.args.blocks ?? []) as {
+      type: string;
+      elements?: { action_id: string; value: string }[];
+    }[];
+    const button = blocks.find((b) => b.type === 'actions')?.elements?.[0];
     expect(button).toMatchObject({ action_id: 'vend_revoke', value: id });
     const ts = broadcast?.ts ?? '';
 
