@@ -55,6 +55,7 @@ import {
 } from './output';
 import { awsConfigFile, commandLine, writeProfile } from './profile';
 import { startCredentialServer } from './serve';
+import { registerSessionCommands } from './sessions';
 import type { AccessRequest, AuditEntry, VendBody, VendResponse } from './types';
 
 type Env = Record<string, string | undefined>;
@@ -78,6 +79,8 @@ export interface CliIo {
   selfCommand?: string[];
   /** Told the credential server's URL once it listens (tests). */
   onServe?: (info: { url: string; token: string }) => void;
+  /** Opens a URL in the default browser (`vend console`); default xdg-open / open / start. */
+  openUrl?: (url: string) => Promise<void>;
 }
 
 /** Guards against a profile whose credential_process signs with itself (infinite recursion). */
@@ -877,6 +880,15 @@ function buildProgram(rt: Runtime): Command {
     if (o.audience) args.push('--audience', o.audience);
     if (o.ttl) args.push('--ttl', o.ttl);
     rt.exitCode = await devTokenMain(args, { stdout: (s) => rt.out(s), stderr: (s) => rt.err(s) });
+  });
+
+  // live sessions, revocation and console sign-in (lib/cli/sessions.ts)
+  registerSessionCommands(program, {
+    client: (o) => rt.client(o),
+    api: (client, ctx, call) => rt.api(client, ctx, call),
+    out: (s) => rt.out(s),
+    err: (s) => rt.err(s),
+    ...(rt.io.openUrl ? { openUrl: rt.io.openUrl } : {}),
   });
 
   // operators: entitlements as code and the no-standing-trust check (docs/entitlements.md, docs/trust.md)
