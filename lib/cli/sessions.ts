@@ -200,11 +200,8 @@ export function registerSessionCommands(program: Command, rt: SessionCommandsRun
             }),
       );
       const session = `${out.assumedRoleArn} until ${when(out.expiresAt)} (audit id ${out.auditId})`;
-      if (o.print) {
-        rt.out(`${out.url}\n`);
-        rt.err(`console sign-in for ${session}; the URL works once, within 15 minutes\n`);
-        return;
-      }
+      // Only the URL, so that `open "$(vend console … --print)"` and scripts can take it as is.
+      if (o.print) return rt.out(`${out.url}\n`);
       try {
         await (rt.openUrl ?? ((u: string) => openInBrowser(u, rt.platform)))(out.url);
         rt.err(`opened the AWS console in your browser: ${session}\n`);

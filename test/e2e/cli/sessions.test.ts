@@ -96,7 +96,7 @@ describe('vend console --print', () => {
     expect(out.code).toBe(0);
     const url = out.stdout.trim();
     expect(new URL(url).searchParams.get('Action')).toBe('login');
-    expect(out.stderr).toMatch(/assumed-role\/ProdReadOnly\//);
+    expect(out.stderr).toBe('');
     expect(`${out.stdout}${out.stderr}`).not.toMatch(/ASIA|SecretAccessKey|SessionToken/);
     const page = await fetch(url);
     expect(page.status).toBe(200);
