@@ -12,5 +12,7 @@ export default defineConfig({
     // The second file is the suite-wide leak scanner (test/support/leaks/setup.ts): every file's logs,
     // response bodies and audit writes are scanned for secrets after the file.
     setupFiles: ['test/support/setup.ts', 'test/support/leaks/setup.ts'],
+    // Builds dist/cli/ (the `vend` bin) when its sources changed since the last build.
+    globalSetup: ['test/support/build-cli.ts'],
   },
 });

@@ -131,3 +131,112 @@ export function latencySvg(title: string, series: readonly ChartSeries[]): strin
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
+
+/** One function's cold init beside its SDK floor (medians, ms). */
+export interface ColdInitBar {
+  name: string;
+  coldInitMs?: number;
+  floorMs?: number;
+}
+
+/** One soak checkpoint of the handler process (after a full GC). */
+export interface SoakPoint {
+  vends: number;
+  heapUsedMB: number;
+  rssMB: number;
+}
+
+/**
+ * The functions chart, as a self-contained SVG: on top each function's cold init (red) beside its
+ * SDK floor (blue) with the target marked; below the credentials handler's heap and RSS over the
+ * soak, as growth above their values at the start.
+ *
+ * @example writeFileSync('functions.svg', functionsSvg('cold init and memory', bars, 60, points));
+ */
+export function functionsSvg(
+  title: string,
+  bars: readonly ColdInitBar[],
+  targetMs: number,
+  soak: readonly SoakPoint[],
+): string {
+  const plotW = W - PAD.left - PAD.right - 60;
+  const left = PAD.left + 60;
+  const rowH = 26;
+  const barsH = Math.max(1, bars.length) * rowH;
+  const soakH = 200;
+  const H = PAD.top + barsH + GAP + soakH + PAD.bottom;
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${esc(title)}</text>`,
+  ];
+
+  // Cold init bars.
+  const finite = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v);
+  const xMax =
+    Math.max(targetMs * 1.1, ...bars.flatMap((b) => [b.coldInitMs, b.floorMs].filter(finite))) * 1.05;
+  const xb = (v: number) => left + (v / xMax) * plotW;
+  bars.forEach((b, i) => {
+    const y = PAD.top + i * rowH;
+    out.push(`<text x="${left - 6}" y="${y + 15}" text-anchor="end">${esc(b.name)}</text>`);
+    const pairs: [number | undefined, string, number][] = [
+      [b.coldInitMs, '#d62728', 3],
+      [b.floorMs, '#1f77b4', 13],
+    ];
+    for (const [v, color, dy] of pairs) {
+      if (!finite(v)) continue;
+      out.push(
+        `<rect x="${left}" y="${y + dy}" width="${(xb(v) - left).toFixed(1)}" height="9" fill="${color}" fill-opacity="0.7"/>`,
+        `<text x="${(xb(v) + 4).toFixed(1)}" y="${y + dy + 8}" fill="${color}">${v.toFixed(1)}</text>`,
+      );
+    }
+  });
+  const barsBase = PAD.top + barsH;
+  out.push(
+    `<line x1="${xb(targetMs)}" x2="${xb(targetMs)}" y1="${PAD.top - 4}" y2="${barsBase}" stroke="black" stroke-dasharray="4,3"/>`,
+    `<text x="${xb(targetMs) + 3}" y="${PAD.top - 6}">target ${targetMs} ms</text>`,
+    `<line x1="${left}" x2="${left + plotW}" y1="${barsBase}" y2="${barsBase}" stroke="black"/>`,
+    `<text x="${left + plotW / 2}" y="${barsBase + 28}" text-anchor="middle">cold init, median of fresh processes (ms): function (red) and its SDK floor (blue)</text>`,
+  );
+  const tick = niceStep(xMax, 8);
+  for (let t = 0; t <= xMax; t += tick) {
+    out.push(`<text x="${xb(t)}" y="${barsBase + 13}" text-anchor="middle">${Number(t.toFixed(1))}</text>`);
+  }
+
+  // Soak: growth above the start, heap and RSS.
+  const top = barsBase + GAP;
+  const base = top + soakH;
+  const start = soak[0];
+  if (start && soak.length > 1) {
+    const lastVends = soak.at(-1)!.vends;
+    const growth = soak.flatMap((p) => [p.heapUsedMB - start.heapUsedMB, p.rssMB - start.rssMB]);
+    const yLo = Math.min(0, ...growth);
+    const yHi = Math.max(1, ...growth);
+    const xs = (v: number) => left + (v / Math.max(1, lastVends)) * plotW;
+    const ys = (v: number) => base - ((v - yLo) / (yHi - yLo)) * soakH;
+    for (const [key, color, label] of [
+      ['heapUsedMB', '#2ca02c', 'heap used'],
+      ['rssMB', '#9467bd', 'RSS'],
+    ] as const) {
+      const pts = soak.map((p) => `${xs(p.vends).toFixed(1)},${ys(p[key] - start[key]).toFixed(1)}`);
+      out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.8" points="${pts.join(' ')}"/>`);
+      const end = soak.at(-1)!;
+      out.push(
+        `<text x="${left + (key === 'rssMB' ? 260 : 0)}" y="${top - 10}" fill="${color}">${esc(
+          `${label}: ${start[key].toFixed(1)} → ${end[key].toFixed(1)} MB`,
+        )}</text>`,
+      );
+    }
+    out.push(
+      `<line x1="${left}" x2="${left + plotW}" y1="${ys(0)}" y2="${ys(0)}" stroke="#999" stroke-dasharray="2,2"/>`,
+      `<line x1="${left}" x2="${left + plotW}" y1="${base}" y2="${base}" stroke="black"/>`,
+      `<text x="${left - 6}" y="${ys(yHi) + 4}" text-anchor="end">+${yHi.toFixed(1)}</text>`,
+      `<text x="${left - 6}" y="${ys(yLo) + 4}" text-anchor="end">${yLo.toFixed(1)}</text>`,
+      `<text x="${left + plotW / 2}" y="${H - 8}" text-anchor="middle">${esc(
+        `credentials handler alone: growth after GC above the start (MB) over ${lastVends} vends`,
+      )}</text>`,
+    );
+  }
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}

@@ -18,6 +18,8 @@ export interface SeriesResult {
   wallMs: number;
   /** CPU of this process (user + system) during the series, in milliseconds. */
   cpuMs: number;
+  /** CPU of each call, in call order (interleaved series only: one call at a time makes it per call). */
+  cpuSamples?: number[];
   /** True when the time limit ended the series before `count` operations. */
   truncated: boolean;
 }
@@ -92,8 +94,8 @@ export async function runInterleaved(
   timeLimitMs: number,
 ): Promise<[SeriesResult, SeriesResult]> {
   const results: [SeriesResult, SeriesResult] = [
-    { samples: [], errors: 0, errorExamples: [], wallMs: 0, cpuMs: 0, truncated: false },
-    { samples: [], errors: 0, errorExamples: [], wallMs: 0, cpuMs: 0, truncated: false },
+    { samples: [], errors: 0, errorExamples: [], wallMs: 0, cpuMs: 0, cpuSamples: [], truncated: false },
+    { samples: [], errors: 0, errorExamples: [], wallMs: 0, cpuMs: 0, cpuSamples: [], truncated: false },
   ];
   const ops = [a, b] as const;
   const t0 = performance.now();
@@ -116,7 +118,9 @@ export async function runInterleaved(
         if (r.errorExamples.length < 5) r.errorExamples.push(describe(e));
       }
       r.wallMs += performance.now() - s;
-      r.cpuMs += cpuMsSince(cpu);
+      const used = cpuMsSince(cpu);
+      r.cpuMs += used;
+      r.cpuSamples?.push(used);
     }
   }
   return results;

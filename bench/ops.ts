@@ -11,40 +11,25 @@
  * - the parts of vend's overhead that the gateway adds, timed alone (client signing, the IAM
  *   authorizer, an HTTP round trip to `GET /v1/health`), to explain the ratio.
  */
+import { Agent, request } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { authorizeIam } from '../infra/local/gateway/authorizers';
 import { apiIdFor } from '../infra/local/gateway/server';
 import { REGION, type Stack } from '../infra/local/stack';
 import type { RawRequest } from '../infra/local/types';
-import { intentRecord, issuedRecord } from '../lib/domain/audit';
-import { callerFromEvent, callerId } from '../lib/domain/caller';
-import { vendLimits, windowOf } from '../lib/domain/rate-limit';
-import { sessionName, sessionTags, sourceIdentity, transitiveTagKeys } from '../lib/domain/session';
-import { buildSessionPolicy } from '../lib/domain/session-policy';
-import type { Caller, Entitlement } from '../lib/domain/types';
+import { callerId } from '../lib/domain/caller';
+import { vendLimits } from '../lib/domain/rate-limit';
+import type { Caller } from '../lib/domain/types';
 import { DynamoEntitlementStore } from '../lib/dynamodb/entitlement-store';
-import { keys } from '../lib/dynamodb/keys';
-import { DynamoRateLimitStore, takeInput } from '../lib/dynamodb/rate-limit-store';
-import { ulid } from '../lib/ids';
+import { DynamoRateLimitStore } from '../lib/dynamodb/rate-limit-store';
 import { enforceRateLimits } from '../lib/usecases/rate-limit';
+import { BenchCallError, iamCaller, USER_AGENT, VEND_BODY, VEND_PATH } from './baseline';
 import type { Operation } from './load';
 
-/** The vend every sample makes (the e2e suite's service vend). */
-export const VEND_BODY = { entitlement: 'prod-readonly', durationSeconds: 900 } as const;
-export const VEND_PATH = '/v1/service/credentials';
-const PROFILE = 'ci';
-const USER_AGENT = 'vend-bench/1';
+export { BenchCallError, baselineOperation, VEND_BODY, VEND_PATH } from './baseline';
 
-/** A vend or baseline call did not succeed. Carries a status or an error name, never a body. */
-export class BenchCallError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BenchCallError';
-  }
-}
+const PROFILE = 'ci';
 
 function profileCredentials(stack: Stack) {
   const key = stack.keys[PROFILE];
@@ -82,15 +67,38 @@ export function vendSigner(
   };
 }
 
+// The client's HTTP stack: node:http with keep-alive, the stack the SDK's own handler uses for the
+// baseline's calls, so both sides pay the same client costs. (fetch, i.e. undici, costs ~1–2 ms more
+// CPU per request here, and in one process a client's CPU is latency the server appears to add.)
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+function send(
+  url: URL,
+  init: { method: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: init.method, headers: init.headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
 /** One vend end to end; succeeds only on 200 with credentials in the body. */
 export function vendOperation(stack: Stack): Operation {
   const sign = vendSigner(stack);
   return async () => {
     const { url, headers, body } = await sign();
-    const res = await fetch(url, { method: 'POST', headers, body });
-    const text = await res.text();
+    const res = await send(url, { method: 'POST', headers, body });
     if (res.status !== 200) throw new BenchCallError(`vend answered ${res.status}`);
-    if (!text.includes('"SessionToken"')) throw new BenchCallError('vend answered 200 without credentials');
+    if (!res.text.includes('"SessionToken"'))
+      throw new BenchCallError('vend answered 200 without credentials');
   };
 }
 
@@ -98,117 +106,15 @@ export function vendOperation(stack: Stack): Operation {
 export function healthOperation(stack: Stack): Operation {
   const url = new URL('/v1/health', stack.apiUrl);
   return async () => {
-    const res = await fetch(url);
-    await res.arrayBuffer();
+    const res = await send(url, { method: 'GET' });
     if (res.status !== 200) throw new BenchCallError(`health answered ${res.status}`);
   };
 }
 
 /** The `ci` caller as the handler derives it from the IAM authorizer's context. */
-function ciCaller(stack: Stack): Caller {
+export function ciCaller(stack: Stack): Caller {
   const { key } = profileCredentials(stack);
-  return callerFromEvent({
-    requestContext: {
-      authorizer: {
-        iam: {
-          userArn: key.principal.arn,
-          accountId: key.principal.account,
-          userId: key.principal.userId,
-          accessKey: key.accessKeyId,
-        },
-      },
-    },
-  } as Parameters<typeof callerFromEvent>[0]);
-}
-
-/**
- * The baseline: vend's six backend calls, one after another, on vend's own clients. Parameters are
- * built by the same domain functions vend uses, so items and the AssumeRole input have the same
- * size and shape (ExternalId, SourceIdentity, the four `vend:*` transitive tags, and a session
- * policy exactly when vend would send one: prod-readonly has no ceiling, so none), and the counter
- * writes are the store's own `takeInput` on the same two counters a vend takes.
- */
-export async function baselineOperation(stack: Stack): Promise<Operation> {
-  // Imported only now: lib/clients.ts reads the handler environment the stack set, as a cold start does.
-  const { dynamoDocuments, sts } = await import('../lib/clients');
-  const { config } = await import('../lib/config');
-  const tables = config().tables;
-  const entitlement: Entitlement | undefined = await new DynamoEntitlementStore(
-    dynamoDocuments,
-    tables.entitlements,
-  ).get(VEND_BODY.entitlement);
-  if (!entitlement) throw new BenchCallError(`entitlement ${VEND_BODY.entitlement} is not seeded`);
-  const caller = ciCaller(stack);
-  const policy = buildSessionPolicy({ requested: undefined, ceiling: entitlement.ceiling });
-  const identity = sourceIdentity(caller);
-  const limits = vendLimits(callerId(caller), entitlement, config().rateLimits);
-  let n = 0;
-  return async () => {
-    n += 1;
-    const auditId = ulid(new Date());
-    const request = { requestId: `bench-${n}`, sourceIp: '127.0.0.1', userAgent: USER_AGENT };
-    const facts = {
-      caller,
-      entitlement: entitlement.id,
-      roleArn: entitlement.roleArn,
-      durationSeconds: VEND_BODY.durationSeconds,
-      sessionName: sessionName({ caller, auditId }),
-      sourceIdentity: identity,
-      sessionPolicyHash: policy.hash,
-    };
-    const tags = sessionTags({ caller, entitlement, auditId });
-
-    await dynamoDocuments.send(
-      new GetCommand({
-        TableName: tables.entitlements,
-        Key: keys.entitlement(entitlement.id),
-        ConsistentRead: true,
-      }),
-    );
-    const now = new Date();
-    for (const limit of limits) {
-      const counter = { ...limit, window: windowOf(now, limit.windowSeconds) };
-      await dynamoDocuments.send(new UpdateCommand(takeInput(tables.limits, counter)));
-    }
-    const intent = intentRecord({ id: ulid(new Date()), time: new Date(), auditId, request, ...facts });
-    await dynamoDocuments.send(
-      new PutCommand({
-        TableName: tables.audit,
-        Item: { ...intent, ...keys.audit(intent) },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    const out = await sts.send(
-      new AssumeRoleCommand({
-        RoleArn: entitlement.roleArn,
-        RoleSessionName: facts.sessionName,
-        ExternalId: entitlement.externalId,
-        DurationSeconds: VEND_BODY.durationSeconds,
-        Policy: policy.policy,
-        SourceIdentity: identity,
-        Tags: tags,
-        TransitiveTagKeys: transitiveTagKeys(tags),
-      }),
-    );
-    const accessKeyId = out.Credentials?.AccessKeyId;
-    if (!accessKeyId) throw new BenchCallError('AssumeRole returned no credentials');
-    const issued = issuedRecord({
-      id: ulid(new Date()),
-      time: new Date(),
-      auditId,
-      request,
-      ...facts,
-      accessKeyId,
-      expiration: out.Credentials?.Expiration?.toISOString(),
-    });
-    await dynamoDocuments.send(
-      new PutCommand({
-        TableName: tables.audit,
-        Item: { ...issued, ...keys.audit(issued) },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-  };
+  return iamCaller(key.principal, key.accessKeyId);
 }
 
 /**
@@ -216,7 +122,7 @@ export async function baselineOperation(stack: Stack): Promise<Operation> {
  * two counters of a `ci` vend of prod-readonly (its own limit, then the entitlement's). The stack
  * runs with limits no sample can reach, so every sample is two admitted conditional writes.
  */
-export async function limiterOperation(stack: Stack): Promise<Operation> {
+export async function limiterOperation(caller: Caller): Promise<Operation> {
   const { dynamoDocuments } = await import('../lib/clients');
   const { config } = await import('../lib/config');
   const cfg = config();
@@ -224,7 +130,7 @@ export async function limiterOperation(stack: Stack): Promise<Operation> {
     VEND_BODY.entitlement,
   );
   if (!entitlement) throw new BenchCallError(`entitlement ${VEND_BODY.entitlement} is not seeded`);
-  const limits = vendLimits(callerId(ciCaller(stack)), entitlement, cfg.rateLimits);
+  const limits = vendLimits(callerId(caller), entitlement, cfg.rateLimits);
   const deps = {
     limiter: new DynamoRateLimitStore(dynamoDocuments, cfg.tables.limits),
     now: () => new Date(),

@@ -7,10 +7,9 @@
  * {@link UnavailableError} naming VEND_URL. Nothing secret is put in an error.
  */
 import { createHash } from 'node:crypto';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { ApiResponseError, AuthError, networkReason, type Problem, UnavailableError } from './errors';
+import { type HttpAnswer, type HttpSend, httpSend } from './http';
 import type { AccessRequest, AuditEntry, ListedEntitlement, VendBody, VendResponse } from './types';
 
 /** How the client proves who it is. */
@@ -28,7 +27,8 @@ export interface VendClientOptions {
   /** The API base URL (VEND_URL). */
   baseUrl: string;
   auth: ClientAuth;
-  fetch?: typeof fetch;
+  /** The transport; default {@link httpSend} (node:http, not the global fetch: see lib/cli/http.ts). */
+  fetch?: HttpSend;
   /** Per-request timeout; default 30 s. */
   timeoutMs?: number;
   userAgent?: string;
@@ -52,11 +52,11 @@ export interface AuditQuery {
  */
 export class VendClient {
   private readonly base: URL;
-  private readonly doFetch: typeof fetch;
+  private readonly doFetch: HttpSend;
 
   constructor(private readonly opts: VendClientOptions) {
     this.base = new URL(opts.baseUrl.endsWith('/') ? opts.baseUrl : `${opts.baseUrl}/`);
-    this.doFetch = opts.fetch ?? fetch;
+    this.doFetch = opts.fetch ?? httpSend;
   }
 
   get mode(): 'service' | 'person' {
@@ -192,6 +192,11 @@ export class VendClient {
       sendHeaders = { ...headers, authorization: `Bearer ${auth.token}` };
     } else {
       const credentials = await this.resolveCredentials(auth);
+      // Loaded when a request is signed: a cached credential-process answer never signs.
+      const [{ SignatureV4 }, { Sha256 }] = await Promise.all([
+        import('@smithy/signature-v4'),
+        import('@aws-crypto/sha256-js'),
+      ]);
       const signer = new SignatureV4({
         service: 'execute-api',
         region: auth.region,
@@ -212,7 +217,7 @@ export class VendClient {
       });
       sendHeaders = signed.headers as Record<string, string>;
     }
-    let res: Response;
+    let res: HttpAnswer;
     try {
       res = await this.doFetch(url, {
         method,

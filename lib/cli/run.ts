@@ -1,6 +1,7 @@
 /**
  * The process entry of the `vend` CLI: runs {@link main} with this process's arguments and I/O and
- * sets the exit code. `bin/vend.js` imports this file (through tsx).
+ * sets the exit code. It is the entry point of the built CLI (infra/build-cli.ts bundles it into
+ * dist/cli/vend.mjs, which `bin/vend.js` imports); `npx tsx lib/cli/run.ts …` runs the sources.
  */
 import { main } from './main';
 

@@ -72,17 +72,21 @@ export class WebApiSlackNotifier implements SlackNotifier {
   }
 
   private web(): Promise<WebClient> {
-    this.client ??= import('@slack/web-api').then(
-      ({ WebClient }) =>
-        new WebClient(this.botToken, {
-          ...(this.slackApiUrl ? { slackApiUrl: this.slackApiUrl } : {}),
-          // Retries are ours (bounded by the deadline); the client's own would wait minutes.
-          retryConfig: { retries: 0 },
-          rejectRateLimitedCalls: true,
-          timeout: Math.min(1000, this.deadlineMs),
-          logger: SILENT,
-        }),
-    );
+    this.client ??= import('@slack/web-api').then((module) => {
+      // @slack/web-api is CommonJS. Node (and tsx) give its exports as named exports; the Lambda
+      // bundle's separate chunk (serverless.yml `splitting`) only as `default` (module.exports).
+      const { WebClient } = module.WebClient
+        ? module
+        : (module as unknown as { default: typeof module }).default;
+      return new WebClient(this.botToken, {
+        ...(this.slackApiUrl ? { slackApiUrl: this.slackApiUrl } : {}),
+        // Retries are ours (bounded by the deadline); the client's own would wait minutes.
+        retryConfig: { retries: 0 },
+        rejectRateLimitedCalls: true,
+        timeout: Math.min(1000, this.deadlineMs),
+        logger: SILENT,
+      });
+    });
     return this.client;
   }
 

@@ -1,7 +1,8 @@
 /**
  * Runs the `vend` CLI as a child process, as a user would, with the local stack's environment.
- * It is started through the package bin, `node bin/vend.js`, exactly as `npx vend` would; the
- * command is built in one place: {@link VEND}.
+ * It is started through the package bin, `node bin/vend.js`, exactly as `npx vend` would: the built
+ * CLI in dist/cli/ (the suite's global setup builds it when stale). The command is built in one
+ * place: {@link VEND}.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

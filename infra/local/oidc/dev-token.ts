@@ -9,13 +9,16 @@
  * Audience: `--audience`, else `VEND_OIDC_AUDIENCE`, else the stack's, else `vend`.
  *
  * Exit codes: 0 printed a token; 2 usage error or unknown user; 1 anything else. Errors are one line.
+ *
+ * It lives with the local stack, not in lib/cli: the CLI's `vend dev` (lib/cli/commands/dev.ts)
+ * imports it only when that command runs, so the shipped CLI never loads the local stack.
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadOrCreateSigningKey } from '../../infra/local/oidc/keys';
-import { demoPeople } from '../../infra/local/oidc/people';
-import { DEFAULT_AUDIENCE, mintPersonToken, UnknownUserError } from '../../infra/local/oidc/tokens';
+import { loadOrCreateSigningKey } from './keys';
+import { demoPeople } from './people';
+import { DEFAULT_AUDIENCE, mintPersonToken, UnknownUserError } from './tokens';
 
 /** Bad arguments; exit 2. */
 export class DevTokenUsageError extends Error {
