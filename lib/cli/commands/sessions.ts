@@ -9,23 +9,12 @@
  * when asked for, or when no browser could be started (so the person can still use it).
  */
 import { spawn } from 'node:child_process';
-import { type Command, Option } from 'commander';
-import type { ConsoleResponse, RevokeCallerResult, Session, SessionList } from '../api/types';
-import type { VendClient } from './client';
-import { parseDuration } from './duration';
-import { UsageError } from './errors';
-import { table } from './output';
-
-/** What the commands use of the CLI's runtime (lib/cli/main.ts `Runtime`). */
-export interface SessionCommandsRuntime {
-  client(opts: { url?: string; needPerson?: boolean }): Promise<VendClient>;
-  api<T>(client: VendClient, ctx: { entitlement?: string }, call: () => Promise<T>): Promise<T>;
-  out(s: string): void;
-  err(s: string): void;
-  /** Opens a URL in the default browser; default {@link openInBrowser}. */
-  openUrl?: (url: string) => Promise<void>;
-  platform?: NodeJS.Platform;
-}
+import type { Command } from 'commander';
+import type { ConsoleResponse, RevokeCallerResult, Session, SessionList } from '../../api/types';
+import { UsageError } from '../errors';
+import { durationOption, example, urlOption, when } from '../options';
+import { table } from '../output';
+import type { Runtime } from '../runtime';
 
 /**
  * The command that opens a URL in the default browser on a platform.
@@ -52,28 +41,15 @@ export function openInBrowser(url: string, platform: NodeJS.Platform = process.p
   });
 }
 
-const urlOption = (): Option => new Option('--url <url>', 'the vend API (default VEND_URL)');
-
-function when(iso: unknown): string | undefined {
-  return typeof iso === 'string' ? iso.replace(/\.\d+Z$/, 'Z') : undefined;
-}
-
-function example(cmd: Command, ...lines: string[]): Command {
-  return cmd.addHelpText(
-    'after',
-    `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`,
-  );
-}
-
 function sessionLine(s: Session): string {
   return `revoked ${s.auditId} (${s.entitlement}, ${s.caller.label}, ${s.delivery})\n`;
 }
 
 /**
- * Registers `sessions`, `revoke` and `console` on the program.
- * @example registerSessionCommands(program, rt)
+ * Registers `vend sessions`, `vend revoke` and `vend console`.
+ * @example register(program, rt)
  */
-export function registerSessionCommands(program: Command, rt: SessionCommandsRuntime): void {
+export function register(program: Command, rt: Runtime): void {
   example(
     program
       .command('sessions')
@@ -157,11 +133,7 @@ export function registerSessionCommands(program: Command, rt: SessionCommandsRun
       .command('console')
       .description('open the AWS console for an entitlement in your browser (never keys)')
       .argument('<entitlement>', 'entitlement id, e.g. prod-readonly')
-      .addOption(
-        new Option('--duration <duration>', 'how long the console session lasts: 900, 15m, 1h').argParser(
-          (v) => parseDuration(v),
-        ),
-      )
+      .addOption(durationOption())
       .option('--request <id>', 'inside an approved request (or your break-glass)')
       .option('--destination <url>', 'a console page to open (https://…console.aws.amazon.com/…)')
       .option('--reason <text>', 'why, for the audit trail')
@@ -203,7 +175,7 @@ export function registerSessionCommands(program: Command, rt: SessionCommandsRun
       // Only the URL, so that `open "$(vend console … --print)"` and scripts can take it as is.
       if (o.print) return rt.out(`${out.url}\n`);
       try {
-        await (rt.openUrl ?? ((u: string) => openInBrowser(u, rt.platform)))(out.url);
+        await (rt.io.openUrl ?? ((u: string) => openInBrowser(u)))(out.url);
         rt.err(`opened the AWS console in your browser: ${session}\n`);
       } catch {
         rt.err(`could not open a browser; open this URL (once, within 15 minutes) for ${session}:\n`);

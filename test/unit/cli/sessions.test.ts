@@ -7,8 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { browserCommand } from '../../../lib/cli/commands/sessions';
 import { type CliIo, main } from '../../../lib/cli/main';
-import { browserCommand } from '../../../lib/cli/sessions';
 import { type FakeApi, fakeJwt, startFakeApi } from './fake-api';
 
 let api: FakeApi;
