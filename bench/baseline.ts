@@ -1,6 +1,6 @@
 /**
  * The baseline a vend is compared with: the backend calls one vend makes, made directly on vend's
- * own SDK clients (lib/clients.ts), with nothing of vend around them. Kept apart from ./ops.ts
+ * own SDK clients (lib/wiring/clients.ts), with nothing of vend around them. Kept apart from ./ops.ts
  * (which drives the in-process local stack) so the handler benchmark (./handler-process.ts) can run
  * it in a process that holds the handler and its clients and nothing of the emulators.
  */
@@ -78,13 +78,13 @@ export function iamCaller(principal: IamPrincipal, accessKeyId: string): Caller 
  * functions vend uses, so items and the AssumeRole input have the same size and shape (ExternalId,
  * SourceIdentity, the four `vend:*` transitive tags, and a session policy exactly when vend would
  * send one: prod-readonly has no ceiling, so none); the counter writes are the store's own
- * `takeInput`. Call it once the handler environment is in process.env: lib/clients.ts reads it.
+ * `takeInput`. Call it once the handler environment is in process.env: lib/wiring/clients.ts reads it.
  *
  * @example const baseline = await baselineOperation(iamCaller(principal, accessKeyId)); await baseline();
  */
 export async function baselineOperation(caller: Caller): Promise<Operation> {
-  // Imported only now: lib/clients.ts reads the handler environment, as a cold start does.
-  const { dynamoDocuments, sts } = await import('../lib/clients');
+  // Imported only now: lib/wiring/clients.ts reads the handler environment, as a cold start does.
+  const { dynamoDocuments, sts } = await import('../lib/wiring/clients');
   const { config } = await import('../lib/config');
   const tables = config().tables;
   const entitlement: Entitlement | undefined = await new DynamoEntitlementStore(

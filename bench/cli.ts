@@ -83,7 +83,7 @@ const median = (xs: readonly number[]): number => summarize(xs).p50;
 
 /**
  * Measures the CLI against `opts.stack`, or a local stack of its own (started and stopped here).
- * The handlers' SDK clients are made once per process (lib/clients.ts), so a process that already
+ * The handlers' SDK clients are made once per process (lib/wiring/clients.ts), so a process that already
  * ran a stack must pass that one rather than start a second.
  */
 export async function measureCli(opts: {

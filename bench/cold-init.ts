@@ -7,7 +7,7 @@
  * provider, splitting, the createRequire banner …), so the benchmark follows the deployment.
  *
  * The SDK floor of a function is a bundle built with the same options that only constructs the
- * SDK clients the function's bundle loads at init, with lib/clients.ts's configuration (region,
+ * SDK clients the function's bundle loads at init, with lib/wiring/clients.ts's configuration (region,
  * environment credentials, attempts, timeouts): the least any function holding those clients can
  * cost. "The clients a function constructs" is read from its metafile (the `@aws-sdk/client-*`
  * packages and lib-dynamodb it loads at init), so a function added later gets its floor without
@@ -105,7 +105,7 @@ function largestInputs(meta: Metafile, outputs: string[], top = 6): { name: stri
 }
 
 /**
- * How lib/clients.ts (and lib/audit/trail-deps.ts for KMS) construct each client: the floor makes
+ * How lib/wiring/clients.ts (and lib/wiring/audit-trail.ts for KMS) construct each client: the floor makes
  * the same objects. Keep in step with those files.
  */
 const FLOOR_RECIPES: Record<string, { imports: string; construct: string; after?: true }> = {

@@ -4,7 +4,7 @@
  *   CLI signs), through the local API Gateway, its IAM authorizer and the real handler;
  * - {@link baselineOperation}: the backend calls one vend makes (entitlement GetItem, the two
  *   rate-limit counter UpdateItems, audit intent PutItem, AssumeRole, audit issued PutItem), made
- *   directly one after another with vend's own SDK clients (lib/clients.ts), with the same
+ *   directly one after another with vend's own SDK clients (lib/wiring/clients.ts), with the same
  *   parameters' shapes;
  * - {@link limiterOperation}: what the rate limiter costs a vend, alone: the use case's own
  *   `enforceRateLimits` over the real counter store (two conditional UpdateItems);
@@ -123,7 +123,7 @@ export function ciCaller(stack: Stack): Caller {
  * runs with limits no sample can reach, so every sample is two admitted conditional writes.
  */
 export async function limiterOperation(caller: Caller): Promise<Operation> {
-  const { dynamoDocuments } = await import('../lib/clients');
+  const { dynamoDocuments } = await import('../lib/wiring/clients');
   const { config } = await import('../lib/config');
   const cfg = config();
   const entitlement = await new DynamoEntitlementStore(dynamoDocuments, cfg.tables.entitlements).get(

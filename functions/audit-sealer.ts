@@ -6,14 +6,12 @@
  *
  * It runs under its own role (serverless.yml `AuditSealerRole`): it may read audit records, write
  * digests and move its head (its own table), and nothing else; the runtime role cannot sign. Each
- * run reports its lag (and a cut trail) as metrics the alarms watch (lib/audit/seal-metrics.ts).
+ * run reports its lag (and a cut trail) as metrics the alarms watch (lib/usecases/seal-metrics.ts).
  */
-import { emitSealMetrics, powertoolsSealMetrics, type SealMetricsSink } from '../lib/audit/seal-metrics';
-import { auditTrailDeps } from '../lib/audit/wiring';
 import { log } from '../lib/log';
 import { sealAuditTrail } from '../lib/usecases/audit-trail';
-
-let metrics: SealMetricsSink | undefined;
+import { emitSealMetrics } from '../lib/usecases/seal-metrics';
+import { auditTrailDeps, sealMetrics } from '../lib/wiring/audit';
 
 /** EventBridge scheduled event (only its time is used, as the upper bound of what to seal). */
 export async function handler(
@@ -22,8 +20,7 @@ export async function handler(
   const upTo = event.time && !Number.isNaN(Date.parse(event.time)) ? new Date(event.time) : new Date();
   try {
     const result = await sealAuditTrail(await auditTrailDeps(), { upTo });
-    metrics ??= powertoolsSealMetrics();
-    emitSealMetrics(result, new Date(), metrics);
+    emitSealMetrics(result, new Date(), sealMetrics());
     if (result.cut) {
       log.error(
         `audit trail cut: the digests from ${result.cut.from} to ${result.cut.to} were deleted after they were sealed; sealing continued from the sealer's head (run vend audit verify)`,

@@ -2,11 +2,12 @@
  * `GET /v1/audit` (OIDC JWT): auditors read the audit trail, newest first, filtered and paginated.
  * Wiring only: lib/usecases/audit-query.ts decides who may read and what a query means.
  */
-import { auditQueryDeps } from '../lib/audit/wiring';
+
 import { callerFromEvent, callerId } from '../lib/domain/caller';
 import { ENTITLEMENT_ID } from '../lib/domain/limits';
 import { param, routeParams, withHttp } from '../lib/http';
 import { queryAudit } from '../lib/usecases/audit-query';
+import { auditQueryDeps } from '../lib/wiring/audit';
 
 // Shape and length only, so nothing unbounded reaches the use case; the exact rules (time parsing,
 // ranges, the cursor's checksum) are lib/domain/audit-query.ts's, which names what is wrong.

@@ -11,7 +11,7 @@ import type { Caller } from '../lib/domain/types';
 import { type HttpApiEvent, jsonObjectBody, routeParams, withHttp } from '../lib/http';
 import { vendConsole } from '../lib/usecases/console';
 import { recordVendRefusal, vendCredentials } from '../lib/usecases/vend-credentials';
-import { consoleDeps, vendDeps } from '../lib/wiring';
+import { consoleDeps, vendDeps } from '../lib/wiring/vend';
 
 // The body's rules (allowed keys, duration, policy) live in the domain, which names the offending
 // field and audits the refusal; the edge only insists on a JSON object.

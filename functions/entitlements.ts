@@ -5,7 +5,7 @@
 import { callerFromEvent, callerId } from '../lib/domain/caller';
 import { routeParams, withHttp } from '../lib/http';
 import { listEntitlements } from '../lib/usecases/list-entitlements';
-import { entitlementStore } from '../lib/wiring';
+import { entitlementStore } from '../lib/wiring/vend';
 
 export const handler = withHttp(
   async ({ event, annotate }) => {

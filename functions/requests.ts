@@ -24,13 +24,11 @@ import {
   decideRequest,
   getRequest,
   listRequests,
-  listReviews,
   REQUEST_STATUSES,
-  REVIEW_STATUSES,
-  signOffReview,
   vendForRequest,
 } from '../lib/usecases/requests';
-import { requestDeps } from '../lib/wiring-requests';
+import { listReviews, REVIEW_STATUSES, signOffReview } from '../lib/usecases/reviews';
+import { requestDeps } from '../lib/wiring/requests';
 
 // Each body's rules live in the domain; the edge only insists on a JSON object (absent is `{}`).
 const body = jsonObjectBody();

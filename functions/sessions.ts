@@ -16,7 +16,7 @@ import {
   withHttp,
 } from '../lib/http';
 import { listSessions, revokeCaller, revokeSession } from '../lib/usecases/sessions';
-import { sessionDeps } from '../lib/wiring-sessions';
+import { sessionDeps } from '../lib/wiring/sessions';
 
 const body = jsonObjectBody();
 

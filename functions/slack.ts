@@ -10,7 +10,7 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { NotFoundError } from '../lib/domain/errors';
 import { type HttpApiEvent, routeParams, withHttp } from '../lib/http';
 import { type SlackHttpRequest, slackCommand, slackInteraction } from '../lib/usecases/slack';
-import { slackDeps } from '../lib/wiring-requests';
+import { slackDeps } from '../lib/wiring/requests';
 
 const raw = new WeakMap<object, Pick<SlackHttpRequest, 'body' | 'isBase64Encoded'>>();
 

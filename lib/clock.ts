@@ -1,5 +1,5 @@
 /**
- * The clock the wired use cases read (lib/wiring.ts, lib/wiring-requests.ts). In Lambda it is the
+ * The clock the wired use cases read (lib/wiring/vend.ts, lib/wiring/requests.ts). In Lambda it is the
  * system clock, always. It lives in a module of its own, with no imports, so that a host running the
  * handlers in its own process can hand them its clock without loading the AWS clients: the local
  * stack does (infra/local/stack.ts `now`), so one injected clock moves the gateway, the local STS,

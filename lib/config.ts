@@ -333,6 +333,32 @@ export function loadAuditConfig(env: Env): AuditConfig {
   } as AuditConfig);
 }
 
+/** Where the operator's audit commands (`vend audit seal|verify|orphans`) find the trail. */
+export interface AuditTableConfig {
+  /** `VEND_AUDIT_TABLE` */
+  readonly tableName: string;
+  /** `AWS_REGION`, else `AWS_DEFAULT_REGION` (the operator's shell may set either). */
+  readonly region: string;
+}
+
+/**
+ * Builds the {@link AuditTableConfig} from an operator's environment (the CLI passes its own).
+ *
+ * @throws ConfigurationError naming the missing variable
+ * @example loadAuditTableConfig({ VEND_AUDIT_TABLE: 'vend-prod-audit', AWS_REGION: 'eu-west-1' })
+ */
+export function loadAuditTableConfig(env: Env): AuditTableConfig {
+  const tableName = env.VEND_AUDIT_TABLE?.trim();
+  if (!tableName)
+    throw new ConfigurationError(
+      'Missing required environment variable VEND_AUDIT_TABLE (see docs/audit.md)',
+    );
+  const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim();
+  if (!region)
+    throw new ConfigurationError('Missing required environment variable AWS_REGION (see docs/audit.md)');
+  return { tableName, region };
+}
+
 let cachedAudit: AuditConfig | undefined;
 
 /** The process's {@link AuditConfig}: read from `process.env` on first call. */

@@ -10,7 +10,7 @@
  * `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`), so the bundle keeps exactly that link. Without
  * those variables it fails closed (`CredentialsProviderError`) instead of looking anywhere else.
  *
- * lib/clients.ts passes `credentials: fromEnv()` explicitly as well, so the unbundled code (the local
+ * lib/wiring/clients.ts passes `credentials: fromEnv()` explicitly as well, so the unbundled code (the local
  * stack, the tests) resolves credentials the way a deployed function does; this alias covers the
  * clients made elsewhere (the sealer's KMS client) and removes the chain from the bytes.
  */

@@ -25,13 +25,13 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { type AuditRecord, assertNoSecrets } from '../domain/audit';
-import { recordContent, recordHash } from '../domain/audit-chain';
-import { type AuditPosition, type AuditQueryPlan, auditDays } from '../domain/audit-query';
+import { recordHash, type StoredAuditRecord } from '../domain/audit-chain';
+import { type AuditFilters, type AuditPosition, auditDays } from '../domain/audit-query';
 import { AuditUnavailableError, ConflictError } from '../domain/errors';
 import { keys } from '../dynamodb/keys';
 import { log as defaultLog, type VendLog } from '../log';
-import type { AuditSink } from '../ports';
-import type { AuditPage, AuditReader } from './ports';
+import type { AuditPage, AuditReader, AuditSink } from '../ports';
+import { planAuditQuery, validatePosition } from './dynamo-audit-query';
 
 /**
  * {@link AuditSink} on a DynamoDB table (see lib/dynamodb/tables.ts `audit`).
@@ -97,17 +97,20 @@ export class DynamoAuditStore implements AuditSink, AuditReader {
   }
 
   /**
-   * One page of a planned query (lib/domain/audit-query.ts), newest first: reads the plan's
+   * One page of a query, newest first, planned by ./dynamo-audit-query.ts: reads the plan's
    * partitions in order from `position`, each `sortKey BETWEEN lower AND upper` with the plan's
    * equality filters, until `limit` records are found or the partitions run out. DynamoDB's `Limit`
    * counts items before the filter, and each Query asks for no more than the page still needs, so a
    * page never overshoots and the returned position is exact.
    *
+   * @throws InvalidRequestError when `position` is not a position of this plan (an altered cursor)
    * @throws AuditUnavailableError when the table cannot be read
    * @example
-   * const page = await store.page(planAuditQuery(filters), { partition: 0 }, 100);
+   * const page = await store.page(query.filters, { partition: 0 }, 100);
    */
-  async page(plan: AuditQueryPlan, position: AuditPosition, limit: number): Promise<AuditPage> {
+  async page(filters: AuditFilters, position: AuditPosition, limit: number): Promise<AuditPage> {
+    const plan = planAuditQuery(filters);
+    validatePosition(plan, position);
     const records: AuditRecord[] = [];
     let at: AuditPosition = position;
     while (records.length < limit && at.partition < plan.partitions.length) {
@@ -117,24 +120,25 @@ export class DynamoAuditStore implements AuditSink, AuditReader {
         ':lo': plan.lower,
         ':hi': plan.upper,
       };
-      const filters: string[] = [];
+      const conditions: string[] = [];
       for (const [name, value] of Object.entries(plan.where)) {
         names[`#f_${name}`] = name;
         values[`:f_${name}`] = value;
-        filters.push(`#f_${name} = :f_${name}`);
+        conditions.push(`#f_${name} = :f_${name}`);
       }
       const out = await this.query({
         TableName: this.tableName,
         ...(plan.index === 'base' ? {} : { IndexName: plan.index }),
         KeyConditionExpression: '#p = :p AND #s BETWEEN :lo AND :hi',
-        ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+        ...(conditions.length > 0 ? { FilterExpression: conditions.join(' AND ') } : {}),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ScanIndexForward: false,
         Limit: limit - records.length,
         ...(at.startKey ? { ExclusiveStartKey: at.startKey } : {}),
       });
-      for (const item of out.Items ?? []) records.push(recordContent(item) as unknown as AuditRecord);
+      for (const item of out.Items ?? [])
+        records.push(keys.storedAudit(item).content as unknown as AuditRecord);
       at = out.LastEvaluatedKey
         ? { partition: at.partition, startKey: stringKey(out.LastEvaluatedKey) }
         : { partition: at.partition + 1 };
@@ -143,15 +147,16 @@ export class DynamoAuditStore implements AuditSink, AuditReader {
   }
 
   /**
-   * Every stored item whose sort key lies in `[since, until)`, oldest first, keys included (the
-   * verifier checks them). Reads one day partition after another; never scans.
+   * Every stored record whose sort key lies in `[since, until)`, oldest first: its content, and the
+   * placement its keys name (the verifier checks both; `keys.storedAudit`). Reads one day partition
+   * after another; never scans.
    *
    * @throws AuditUnavailableError when the table cannot be read
    */
-  async itemsBetween(since: string, until: string): Promise<Record<string, unknown>[]> {
+  async itemsBetween(since: string, until: string): Promise<StoredAuditRecord[]> {
     if (until <= since) return [];
     const lastIncluded = new Date(Date.parse(until) - 1).toISOString();
-    const items: Record<string, unknown>[] = [];
+    const items: StoredAuditRecord[] = [];
     for (const day of auditDays(since, lastIncluded).reverse()) {
       let startKey: Record<string, unknown> | undefined;
       do {
@@ -167,7 +172,7 @@ export class DynamoAuditStore implements AuditSink, AuditReader {
           ScanIndexForward: true,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         });
-        items.push(...(out.Items ?? []));
+        items.push(...(out.Items ?? []).map((item) => keys.storedAudit(item)));
         startKey = out.LastEvaluatedKey;
       } while (startKey);
     }
@@ -213,7 +218,10 @@ export class DynamoAuditStore implements AuditSink, AuditReader {
         }),
       );
       const written = JSON.parse(JSON.stringify(item)) as Record<string, unknown>;
-      return out.Item !== undefined && recordHash(out.Item) === recordHash(written);
+      return (
+        out.Item !== undefined &&
+        recordHash(keys.storedAudit(out.Item).content) === recordHash(keys.storedAudit(written).content)
+      );
     } catch {
       return false;
     }

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { AuditDigest } from '../domain/audit-chain';
 import { keys } from '../dynamodb/keys';
-import type { DigestStore } from './ports';
+import type { DigestStore } from '../ports';
 
 /** The digest store could not be read or written. */
 export class DigestStoreUnavailableError extends Error {

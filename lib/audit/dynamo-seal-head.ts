@@ -11,8 +11,8 @@
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../dynamodb/keys';
+import type { SealHead, SealHeadStore } from '../ports';
 import { DigestStoreUnavailableError } from './dynamo-digest-store';
-import type { SealHead, SealHeadStore } from './ports';
 
 /**
  * {@link SealHeadStore} on the audit-seals table.

@@ -13,7 +13,7 @@
  */
 import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { DescribeKeyCommand, GetPublicKeyCommand, type KMSClient, SignCommand } from '@aws-sdk/client-kms';
-import type { AuditSigner } from './ports';
+import type { AuditSigner } from '../ports';
 
 /** KMS refused or failed a signing-key operation. Names the operation, never key material. */
 export class AuditSigningError extends Error {

@@ -14,7 +14,7 @@ import {
 } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { AuditSigner } from './ports';
+import type { AuditSigner } from '../ports';
 
 /** The local signing key file exists but is not an EC P-256 private key. */
 export class LocalSigningKeyError extends Error {

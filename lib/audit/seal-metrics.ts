@@ -2,6 +2,8 @@
  * The sealer's CloudWatch metrics (EMF lines through Powertools, namespace `vend`, dimension
  * `service=vend`), which the serverless.yml alarms watch, because a sealer that falls behind is as
  * bad as no sealer: every unsealed hour is an hour whose records can be deleted without a trace.
+ * This is the adapter behind the `SealMetricsSink` port (lib/ports/audit.ts); what a run emits is
+ * decided by lib/usecases/seal-metrics.ts, and lib/wiring/audit.ts hands this sink to the sealer.
  *
  * | metric | unit | emitted | alarm |
  * |---|---|---|---|
@@ -12,13 +14,7 @@
  * needs the gauge.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { SealResult } from '../usecases/audit-trail';
-
-/** Where the sealer's metrics go; tests pass a recorder. */
-export interface SealMetricsSink {
-  gauge(metric: 'AuditSealLagSeconds', seconds: number): void;
-  count(metric: 'AuditTrailCut'): void;
-}
+import type { SealMetricsSink } from '../ports';
 
 /**
  * The Powertools sink (silent when `POWERTOOLS_METRICS_DISABLED=true`).
@@ -38,25 +34,4 @@ export function powertoolsSealMetrics(
       metrics.publishStoredMetrics();
     },
   };
-}
-
-/**
- * How far behind the trail is sealed, in whole seconds (0 if nothing is known yet: the lag alarm
- * then sees a datapoint, and the missing-digest check in verify is what speaks).
- *
- * @example sealLagSeconds({ sealedUpTo: '2026-11-29T10:00:00.000Z', … }, new Date('2026-11-29T10:02:00Z')) // 120
- */
-export function sealLagSeconds(result: Pick<SealResult, 'sealedUpTo'>, now: Date): number {
-  if (!result.sealedUpTo) return 0;
-  return Math.max(0, Math.round((now.getTime() - Date.parse(result.sealedUpTo)) / 1000));
-}
-
-/**
- * Emits what one run tells the alarms.
- *
- * @example emitSealMetrics(result, new Date(), powertoolsSealMetrics());
- */
-export function emitSealMetrics(result: SealResult, now: Date, sink: SealMetricsSink): void {
-  sink.gauge('AuditSealLagSeconds', sealLagSeconds(result, now));
-  if (result.cut) sink.count('AuditTrailCut');
 }

@@ -1,7 +1,7 @@
 /**
  * `vend audit verify|seal|orphans` (issue 8, docs/audit.md, docs/cli.md): the audit trail's
  * integrity and reconciliation, run in this process over the audit table with the operator's own
- * AWS credentials (lib/audit/from-env.ts), not through the API. `vend audit` itself (the listing,
+ * AWS credentials (lib/wiring/audit-cli.ts), not through the API. `vend audit` itself (the listing,
  * `GET /v1/audit`) stays in lib/cli/main.ts with the other API commands; its `--verify` is an alias
  * of `vend audit verify` and calls {@link AuditTrailCommands.verify}.
  *
@@ -32,7 +32,7 @@ export interface AuditRange {
   until: Date;
 }
 
-/** The audit trail's use cases as the CLI calls them (lib/audit/from-env.ts; fakes in tests). */
+/** The audit trail's use cases as the CLI calls them (lib/wiring/audit-cli.ts; fakes in tests). */
 export interface AuditTrailPort {
   verify(range: AuditRange): Promise<VerifyReport>;
   seal(): Promise<SealResult>;
@@ -107,7 +107,7 @@ export function auditRange(o: AuditRangeOptions, now: Date): AuditRange {
  * for it.
  */
 export function auditTrailFromEnv(env: Env): AuditTrailPort {
-  const load = () => import('../audit/from-env');
+  const load = () => import('../wiring/audit-cli');
   return {
     verify: async (range) => (await load()).verifyFromEnv(range, env),
     seal: async () => (await load()).sealFromEnv({}, env),

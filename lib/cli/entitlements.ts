@@ -1,7 +1,8 @@
 /**
  * `vend entitlements validate FILE` and `vend entitlements sync FILE` (docs/entitlements.md): the
  * operator's side of entitlements as code. They talk to DynamoDB, STS and SSM directly with the
- * operator's AWS credentials, never to the vend API: the runtime role may only read the table.
+ * operator's AWS credentials (adapters from lib/wiring/operator.ts), never to the vend API: the
+ * runtime role may only read the table.
  *
  * Output: the report (problems, diff) on stdout; a one-line summary on stderr; exit 1 when the
  * file has errors or an apply was refused, 2 for usage, 4 when AWS cannot be reached.
@@ -9,29 +10,23 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { Command } from 'commander';
-import { DynamoAuditStore } from '../audit/dynamo-audit-store';
 import { EntitlementConfigError } from '../domain/errors';
 import {
-  DynamoEntitlementTable,
   type EntitlementsFile,
   EntitlementsFileError,
   ExternalIdResolutionError,
   formatChanges,
   formatPosition,
   type Problem,
-  PruneRequiredError,
   readEntitlementsFile,
   resolveExternalIds,
-  ssmParameterReader,
-  syncEntitlements,
 } from '../entitlements';
 import { ulid } from '../ids';
 import { loadRoleFiles, loadWorldRoles, type RoleDocument, RoleSourceError } from '../trust/roles';
+import { PruneRequiredError, syncEntitlements } from '../usecases/sync-entitlements';
+import { type OperatorAws, ssmReader, syncAdapters } from '../wiring/operator';
 import { EXIT, RefusedError, UnavailableError, UsageError } from './errors';
 
 type Env = Record<string, string | undefined>;
@@ -205,12 +200,13 @@ export function registerEntitlementsCommands(entitlements: Command, ctx: AdminCo
         const region = await ctx.region(o.awsProfile);
         const endpoint = (service: string) =>
           ctx.env[`AWS_ENDPOINT_URL_${service}`]?.trim() || ctx.env.AWS_ENDPOINT_URL?.trim() || undefined;
+        const aws: OperatorAws = { region, credentials, endpoint };
 
         let desired: Awaited<ReturnType<typeof resolveExternalIds>>;
         try {
           desired = await resolveExternalIds(read.entitlements, {
             env: (name) => ctx.env[name],
-            ssm: ssmParameterReader({ region, credentials, endpoint: endpoint('SSM') }),
+            ssm: ssmReader(aws),
           });
         } catch (e) {
           if (e instanceof ExternalIdResolutionError || e instanceof EntitlementConfigError)
@@ -218,31 +214,26 @@ export function registerEntitlementsCommands(entitlements: Command, ctx: AdminCo
           throw e;
         }
 
-        const dynamo = new DynamoDBClient({ region, credentials, endpoint: endpoint('DYNAMODB') });
-        const sts = new STSClient({ region, credentials, endpoint: endpoint('STS') });
+        const adapters = syncAdapters(aws, { entitlements: tableName, audit: auditTable });
         try {
-          const documents = DynamoDBDocumentClient.from(dynamo, {
-            marshallOptions: { removeUndefinedValues: true },
-          });
           let actor = { id: 'unknown', label: 'unknown' };
           if (o.apply) {
             // Who applied goes on every audit record: the operator's own AWS principal.
-            const me = await sts.send(new GetCallerIdentityCommand({})).catch((e: unknown) => {
+            const arn = await adapters.callerArn().catch((e: unknown) => {
               throw new UnavailableError(
                 `cannot tell who you are (sts:GetCallerIdentity): ${(e as Error).name}`,
               );
             });
-            const arn = me.Arn ?? 'unknown';
             const session = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\//.exec(arn);
             actor = {
               id: session ? `arn:${session[1]}:iam::${session[2]}:role/${session[3]}` : arn,
               label: arn,
             };
           }
-          const result = await syncEntitlements(desired, new DynamoEntitlementTable(documents, tableName), {
+          const result = await syncEntitlements(desired, adapters.table, {
             apply: o.apply === true,
             prune: o.prune === true,
-            audit: new DynamoAuditStore(documents, auditTable),
+            audit: adapters.audit,
             actor,
             now: ctx.now,
             newId: () => ulid(ctx.now()),
@@ -271,8 +262,7 @@ export function registerEntitlementsCommands(entitlements: Command, ctx: AdminCo
             );
           }
         } finally {
-          dynamo.destroy();
-          sts.destroy();
+          adapters.close();
         }
       },
     );

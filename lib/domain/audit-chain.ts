@@ -6,19 +6,19 @@
  * covers and the hash of the previous digest, so a deleted, edited or inserted record, a removed
  * digest and a broken link are each reported by name.
  *
+ * What the chain needs of storage is defined here, in its own terms: a record's place in the trail
+ * ({@link auditPlacement}: its day, caller, entitlement and order), and a record read back as its
+ * content plus the place it was filed under ({@link StoredAuditRecord}). The store maps places to
+ * its keys and back (lib/dynamodb/keys.ts `keys.audit`, `keys.storedAudit`); nothing here knows them.
+ *
  * No I/O and no clock here: the sealer and verifier (lib/usecases/audit-trail.ts) pass times in.
  */
 import { createHash } from 'node:crypto';
-import { keys } from '../dynamodb/keys';
-import type { AuditRecord } from './audit';
 
 /** The one signing algorithm digests use (KMS `ECDSA_SHA_256`, node `sha256` over ECDSA P-256). */
 export const DIGEST_ALGORITHM = 'ECDSA_SHA_256';
 /** Bumped when the canonical form or the digest body changes; verifiers refuse unknown versions. */
 export const DIGEST_VERSION = 1;
-
-/** Storage attributes that are derived from the record (keys.audit) and so are not hashed. */
-const KEY_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']);
 
 /**
  * Canonical JSON: object keys sorted by code unit, no whitespace, `undefined` members dropped.
@@ -43,39 +43,93 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** A stored audit item: the record plus whatever attributes storage added (its keys). */
-export type StoredAuditItem = AuditRecord & Record<string, unknown>;
+/**
+ * Where a record belongs in the trail, from its content alone: the UTC day of its time, its caller
+ * and its entitlement (`-` for a record without one), and its order among them, `<time>#<id>`
+ * ({@link recordSortKey}). A store files each record by its placement, so that "a day", "a caller"
+ * and "an entitlement" are each read in order without a scan, and the verifier can tell a record
+ * that was moved (to another day, or another caller's records) from one that was not.
+ *
+ * @throws Error when `time` is not an ISO 8601 UTC time ending in `Z` (the order would not sort)
+ * @example
+ * auditPlacement({ id: 'r1', time: '2026-11-29T10:15:00.000Z', caller: { id: 'arn:…:role/CI' } })
+ * // { day: '2026-11-29', caller: 'arn:…:role/CI', entitlement: '-', order: '2026-11-29T10:15:00.000Z#r1' }
+ */
+export function auditPlacement(record: {
+  id: string;
+  time: string;
+  caller?: { id: string };
+  entitlement?: string;
+}): AuditPlacement {
+  if (!UTC_TIME.test(record.time)) {
+    throw new Error(`audit: expected an ISO-8601 UTC time ending in Z, got "${record.time.slice(0, 40)}"`);
+  }
+  return {
+    day: record.time.slice(0, 10),
+    caller: record.caller?.id ?? '-',
+    entitlement: record.entitlement ?? '-',
+    order: recordSortKey(record),
+  };
+}
 
-/** The record without its storage keys, as it is hashed. */
-export function recordContent(item: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(item).filter(([k]) => !KEY_ATTRIBUTES.has(k)));
+/** A record's place in the trail; see {@link auditPlacement}. */
+export interface AuditPlacement {
+  /** `yyyy-mm-dd`, the UTC day of the record's time. */
+  day: string;
+  /** The caller's id, or `-`. */
+  caller: string;
+  /** The entitlement id, or `-`. */
+  entitlement: string;
+  /** `<time>#<id>`: sorts in time order, and keeps two records of one millisecond apart. */
+  order: string;
+}
+
+const UTC_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+/**
+ * An audit record as the store gave it back: its content (what was appended, and what is hashed),
+ * and the placement the store had it filed under, decoded from the store's own attributes;
+ * `undefined` when those do not name one consistently.
+ */
+export interface StoredAuditRecord {
+  content: Record<string, unknown>;
+  filedAt: AuditPlacement | undefined;
 }
 
 /**
- * SHA-256 (hex) of a record's canonical JSON, storage keys excluded: the keys are derived from the
- * record, and {@link keysConsistent} checks them separately.
+ * SHA-256 (hex) of a record's canonical JSON. The store's own attributes (its keys) are not
+ * content: the store leaves them out ({@link StoredAuditRecord}), and {@link filedWhereItBelongs}
+ * checks them separately.
  *
  * @example recordHash({ id: 'r1', time: '2026-11-29T10:00:00.000Z', decision: 'intent', auditId: 'a1' })
  */
-export function recordHash(item: Record<string, unknown>): string {
-  return sha256Hex(canonicalJson(recordContent(item)));
+export function recordHash(content: Record<string, unknown>): string {
+  return sha256Hex(canonicalJson(content));
 }
 
 /**
- * Whether a stored item sits under the keys its own content implies. An item whose time or caller
- * was edited but whose keys were left alone (or the reverse) is a modification, and an item moved to
- * another partition would otherwise escape the interval that sealed it.
+ * Whether a stored record is filed where its own content says it belongs. A record whose time or
+ * caller was edited but whose keys were left alone (or the reverse) is a modification, and a record
+ * moved to another partition would otherwise escape the interval that sealed it.
  */
-export function keysConsistent(item: Record<string, unknown>): boolean {
+export function filedWhereItBelongs(stored: StoredAuditRecord): boolean {
+  const filed = stored.filedAt;
+  if (filed === undefined) return false;
+  let expected: AuditPlacement;
   try {
-    const expected = keys.audit(item as unknown as AuditRecord);
-    return (Object.keys(expected) as (keyof typeof expected)[]).every((k) => item[k] === expected[k]);
+    expected = auditPlacement(stored.content as { id: string; time: string });
   } catch {
     return false;
   }
+  return (
+    filed.day === expected.day &&
+    filed.caller === expected.caller &&
+    filed.entitlement === expected.entitlement &&
+    filed.order === expected.order
+  );
 }
 
-/** The sort order of records in a digest: the base table's sort key (`<time>#<id>`). */
+/** The sort order of records in a digest: their order in the trail (`<time>#<id>`). */
 export function recordSortKey(record: { time: string; id: string }): string {
   return `${record.time}#${record.id}`;
 }
@@ -159,6 +213,7 @@ function entriesHash(entries: readonly DigestEntry[]): string {
 export function buildDigestBody(input: {
   intervalStart: Date;
   intervalEnd: Date;
+  /** The records' contents, as the store gave them back ({@link StoredAuditRecord.content}). */
   records: readonly Record<string, unknown>[];
   previous: Pick<AuditDigest, 'digestHash' | 'intervalStart'> | undefined;
   sealedAt: Date;
@@ -313,17 +368,19 @@ export function checkDigestIntegrity(digest: AuditDigest): AuditFinding[] {
  * Compares what a digest sealed with the records stored for its interval today.
  *
  * @example
- * compareInterval(digest, storedItems) // [{ kind: 'deleted', recordId: '01J…', … }, …] or []
+ * compareInterval(digest, await reader.itemsBetween(digest.intervalStart, digest.intervalEnd))
+ * // [{ kind: 'deleted', recordId: '01J…', … }, …] or []
  */
 export function compareInterval(
   digest: Pick<AuditDigest, 'intervalStart' | 'intervalEnd' | 'records'>,
-  stored: readonly Record<string, unknown>[],
+  stored: readonly StoredAuditRecord[],
 ): AuditFinding[] {
   const interval = digest.intervalStart;
   const findings: AuditFinding[] = [];
   const sealed = new Map(digest.records.map((e) => [e.id, e]));
   const seen = new Set<string>();
-  for (const item of stored) {
+  for (const record of stored) {
+    const item = record.content;
     const id = String(item.id);
     const time = String(item.time);
     const entry = sealed.get(id);
@@ -342,7 +399,7 @@ export function compareInterval(
         interval,
         detail: 'content differs from the sealed hash',
       });
-    } else if (!keysConsistent(item)) {
+    } else if (!filedWhereItBelongs(record)) {
       findings.push({
         kind: 'modified',
         recordId: id,

@@ -1,23 +1,17 @@
 /**
- * Reading the audit trail (`GET /v1/audit`), as pure rules: which filters are valid, which index and
- * partitions answer them without a scan, and the opaque pagination cursor.
+ * Reading the audit trail (`GET /v1/audit`), as pure rules: which filters are valid, the page size,
+ * the days a range covers, and the opaque pagination cursor. Which index and partitions answer a
+ * query is the store's business (lib/audit/dynamo-audit-query.ts plans it from these filters).
  *
- * Plan (see lib/audit/dynamo-audit-store.ts for the key design):
- * - `caller` given: GSI1 `AUDIT_CALLER#<caller>`, one partition, sort key BETWEEN the time bounds;
- *   `entitlement`, `decision`, `requestId` become filter expressions.
- * - else `entitlement` given: GSI2 `AUDIT_ENT#<entitlement>`, the same way.
- * - else the base table: one partition per UTC day, newest day first, each BETWEEN the bounds.
- * Every path reads newest first (`ScanIndexForward: false`).
- *
- * The cursor is base64url JSON carrying the resolved filters, the partition being read and
- * DynamoDB's LastEvaluatedKey, plus a checksum. It is opaque to clients and validated on the way
- * back in: the checksum must match, and the key must lie inside the partition and time bounds the
- * filters imply, so an edited cursor is a 400 and can never widen a query beyond what the same
- * caller could ask for directly. (No server secret is involved: an auditor may read every record,
- * so the cursor protects correctness, not confidentiality; see docs/audit.md.)
+ * The cursor is base64url JSON carrying the resolved filters, the partition being read and the
+ * store's position in it (DynamoDB's LastEvaluatedKey), plus a checksum. It is opaque to clients and
+ * validated on the way back in: the checksum must match and the filters must be the same as given
+ * (here), and the position must lie inside the partitions and time bounds those filters imply (the
+ * store, before it reads), so an edited cursor is a 400 and can never widen a query beyond what
+ * the same caller could ask for directly. (No server secret is involved: an auditor may read every
+ * record, so the cursor protects correctness, not confidentiality; see docs/audit.md.)
  */
 import { createHash } from 'node:crypto';
-import { INDEX, keys } from '../dynamodb/keys';
 import { InvalidRequestError } from './errors';
 import { ENTITLEMENT_ID } from './limits';
 
@@ -38,7 +32,6 @@ const REQUEST_ID = /^[A-Za-z0-9._:=-]{1,128}$/;
 // Caller ids are role ARNs or `<issuer>#<subject>`: printable ASCII, bounded.
 const CALLER_ID = /^[\x21-\x7e]{1,512}$/;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
-const SORT_KEY = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z)#[\x21-\x7e]{1,128}$/;
 
 /** Resolved filters of one audit query. */
 export interface AuditFilters {
@@ -52,20 +45,10 @@ export interface AuditFilters {
   requestId?: string;
 }
 
-/** Which table or index answers a query, and its partitions (newest first) and sort-key bounds. */
-export interface AuditQueryPlan {
-  index: 'base' | typeof INDEX.gsi1 | typeof INDEX.gsi2;
-  /** Partition key attribute name on that index. */
-  partitionAttribute: 'pk' | 'gsi1pk' | 'gsi2pk';
-  sortAttribute: 'sk' | 'gsi1sk' | 'gsi2sk';
-  partitions: string[];
-  lower: string;
-  upper: string;
-  /** Equality filters applied as a FilterExpression (attribute name → value). */
-  where: Partial<Record<'entitlement' | 'decision' | 'requestId', string>>;
-}
-
-/** Where to resume: partition index in the plan, and DynamoDB's ExclusiveStartKey (if mid-partition). */
+/**
+ * Where to resume: the index of the partition in the store's plan, and the store's position inside
+ * it (DynamoDB's ExclusiveStartKey, if mid-partition), opaque here.
+ */
 export interface AuditPosition {
   partition: number;
   startKey?: Record<string, string>;
@@ -83,7 +66,7 @@ export interface AuditQuery {
  *
  * @throws InvalidRequestError (400) on an unknown parameter, a malformed value, `since` after
  *   `until`, a span over {@link AUDIT_MAX_RANGE_DAYS} days, or a cursor that was altered or belongs
- *   to other filters
+ *   to other filters (the position inside it is checked by the store)
  * @example
  * parseAuditQuery({ since: '2026-11-29T00:00:00Z', decision: 'denied' }, new Date())
  * // { filters: { since: '2026-11-29T00:00:00.000Z', until: <now>, decision: 'denied' }, limit: 100, position: { partition: 0 } }
@@ -106,7 +89,8 @@ export function parseAuditQuery(params: Readonly<Record<string, string | undefin
         throw new InvalidRequestError(`the cursor belongs to another query (${name} differs)`);
       }
     }
-    validatePosition(planAuditQuery(cursor.filters), cursor.position);
+    // Where the cursor resumes (a key of the store's) is checked by the store against the plan it
+    // makes of these filters (AuditReader.page): the domain does not know the store's keys.
     return { filters: cursor.filters, limit, position: cursor.position };
   }
   const until = given.until ?? now.toISOString();
@@ -154,52 +138,6 @@ function parseLimit(raw: string | undefined): number {
 }
 
 /**
- * The index, partitions (newest first) and bounds that answer these filters without a scan.
- *
- * @example planAuditQuery({ since, until, caller: 'arn:aws:iam::111122223333:role/CICDDeployRole' }).index // 'gsi1'
- */
-export function planAuditQuery(filters: AuditFilters): AuditQueryPlan {
-  const lower = keys.timeBound(filters.since);
-  const upper = keys.timeBound(filters.until, true);
-  const where: AuditQueryPlan['where'] = compact({
-    decision: filters.decision,
-    requestId: filters.requestId,
-  });
-  if (filters.caller !== undefined) {
-    if (filters.entitlement !== undefined) where.entitlement = filters.entitlement;
-    return {
-      index: INDEX.gsi1,
-      partitionAttribute: 'gsi1pk',
-      sortAttribute: 'gsi1sk',
-      partitions: [keys.auditCaller(filters.caller)],
-      lower,
-      upper,
-      where,
-    };
-  }
-  if (filters.entitlement !== undefined) {
-    return {
-      index: INDEX.gsi2,
-      partitionAttribute: 'gsi2pk',
-      sortAttribute: 'gsi2sk',
-      partitions: [keys.auditEntitlement(filters.entitlement)],
-      lower,
-      upper,
-      where,
-    };
-  }
-  return {
-    index: 'base',
-    partitionAttribute: 'pk',
-    sortAttribute: 'sk',
-    partitions: auditDays(filters.since, filters.until).map((d) => keys.auditDay(d)),
-    lower,
-    upper,
-    where,
-  };
-}
-
-/**
  * The UTC days from `until` back to `since`, newest first (`yyyy-mm-dd`).
  *
  * @example auditDays('2026-11-28T23:00:00.000Z', '2026-11-29T01:00:00.000Z') // ['2026-11-29', '2026-11-28']
@@ -234,7 +172,7 @@ export function encodeCursor(filters: AuditFilters, position: AuditPosition): st
 
 /**
  * Decodes a cursor made by {@link encodeCursor}; anything else (edited, truncated, foreign) is a 400.
- * The position is checked against the filters by {@link parseAuditQuery}.
+ * The position is checked against the filters by the store (lib/audit/dynamo-audit-query.ts).
  */
 export function decodeCursor(cursor: string): { filters: AuditFilters; position: AuditPosition } {
   const bad = (why: string) =>
@@ -285,31 +223,6 @@ export function decodeCursor(cursor: string): { filters: AuditFilters; position:
     position.startKey = payload.k;
   }
   return { filters, position };
-}
-
-/**
- * Checks that a resume position lies inside the plan: a real partition of it, and a start key with
- * exactly the key attributes of that index, in that partition, within the time bounds, consistent
- * with the base-table key.
- *
- * @throws InvalidRequestError otherwise
- */
-export function validatePosition(plan: AuditQueryPlan, position: AuditPosition): void {
-  const bad = () => new InvalidRequestError('the cursor is not valid (key); start again without it');
-  if (position.partition >= plan.partitions.length) throw bad();
-  const key = position.startKey;
-  if (key === undefined) return;
-  const expected =
-    plan.index === 'base' ? ['pk', 'sk'] : ['pk', 'sk', plan.partitionAttribute, plan.sortAttribute];
-  const names = Object.keys(key).sort();
-  if (names.length !== expected.length || ![...expected].sort().every((n, i) => n === names[i])) throw bad();
-  const sk = key.sk ?? '';
-  const m = SORT_KEY.exec(sk);
-  if (!m) throw bad();
-  if (key.pk !== keys.auditDay(sk.slice(0, 10))) throw bad();
-  if (key[plan.partitionAttribute] !== plan.partitions[position.partition]) throw bad();
-  if (key[plan.sortAttribute] !== sk) throw bad();
-  if (sk < plan.lower || sk > plan.upper) throw bad();
 }
 
 function checksum(body: string): string {

@@ -24,7 +24,8 @@ import {
 } from './errors';
 import { GRANT_PICKUP_SECONDS } from './limits';
 import type { AccessRequest } from './request';
-import { addSeconds, parseAccessRequestBody, requesterOf } from './request';
+import { addSeconds, requesterOf } from './request';
+import { parseAccessRequestBody } from './request-body';
 import type { Caller, Entitlement } from './types';
 
 /** Input of {@link breakGlassRequest}. */

@@ -9,8 +9,8 @@
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { callerId } from '../domain/caller';
+import type { SlackDirectory } from '../ports';
 import { parseSlackBinding, personFromBinding, type SlackBinding } from '../slack/bindings';
-import type { SlackDirectory } from '../usecases/requests-ports';
 import { keys } from './keys';
 import { RequestStoreUnavailableError } from './request-store';
 

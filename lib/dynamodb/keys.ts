@@ -9,6 +9,7 @@
  * Sort keys that order by time are `<ISO-8601 UTC time>#<id>`: ISO strings with a fixed `Z` suffix
  * sort lexically in time order, and the id suffix keeps two records in the same millisecond apart.
  */
+import { auditPlacement, type StoredAuditRecord } from '../domain/audit-chain';
 import type { LimitScope } from '../domain/rate-limit';
 
 /** A base-table key. */
@@ -109,18 +110,53 @@ export const keys = {
   },
 
   /**
-   * All keys of one audit record. Base table: one partition per UTC day, newest-first by sort key.
-   * GSI1: by caller id. GSI2: by entitlement (records without one go under `-`).
+   * All keys of one audit record: its placement in the trail (lib/domain/audit-chain.ts
+   * `auditPlacement`) as table keys. Base table: one partition per UTC day, newest-first by sort
+   * key. GSI1: by caller id. GSI2: by entitlement (records without one go under `-`).
    */
   audit(record: { id: string; time: string; caller?: { id: string }; entitlement?: string }): AuditKeys {
-    const sk = timeOrdered(record.time, record.id);
+    utcDay(record.time);
+    const placement = auditPlacement(record);
     return {
-      pk: keys.auditDay(utcDay(record.time)),
-      sk,
-      gsi1pk: keys.auditCaller(record.caller?.id ?? '-'),
-      gsi1sk: sk,
-      gsi2pk: keys.auditEntitlement(record.entitlement ?? '-'),
-      gsi2sk: sk,
+      pk: keys.auditDay(placement.day),
+      sk: placement.order,
+      gsi1pk: keys.auditCaller(placement.caller),
+      gsi1sk: placement.order,
+      gsi2pk: keys.auditEntitlement(placement.entitlement),
+      gsi2sk: placement.order,
+    };
+  },
+  /**
+   * The reverse of {@link keys.audit}, for an item read back: its content without the key
+   * attributes, and the placement its keys name (`undefined` unless all six are strings with the
+   * right prefixes and the three sort keys agree). The verifier compares that placement with the
+   * one the content implies.
+   *
+   * @example keys.storedAudit({ ...record, ...keys.audit(record) }) // { content: record, filedAt: auditPlacement(record) }
+   */
+  storedAudit(item: Record<string, unknown>): StoredAuditRecord {
+    const content = Object.fromEntries(Object.entries(item).filter(([k]) => !KEY_ATTRIBUTE_SET.has(k)));
+    const { pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk } = item;
+    const filed =
+      typeof pk === 'string' &&
+      typeof sk === 'string' &&
+      typeof gsi1pk === 'string' &&
+      typeof gsi2pk === 'string' &&
+      gsi1sk === sk &&
+      gsi2sk === sk &&
+      pk.startsWith(AUDIT_DAY_PREFIX) &&
+      gsi1pk.startsWith(AUDIT_CALLER_PREFIX) &&
+      gsi2pk.startsWith(AUDIT_ENTITLEMENT_PREFIX);
+    return {
+      content,
+      filedAt: filed
+        ? {
+            day: pk.slice(AUDIT_DAY_PREFIX.length),
+            caller: gsi1pk.slice(AUDIT_CALLER_PREFIX.length),
+            entitlement: gsi2pk.slice(AUDIT_ENTITLEMENT_PREFIX.length),
+            order: sk,
+          }
+        : undefined,
     };
   },
   /** Partition key of one UTC day of audit records (`yyyy-mm-dd`). */
@@ -160,7 +196,7 @@ export const keys = {
     return AUDIT_DIGEST_PARTITION;
   },
   /**
-   * The sealer's head (lib/audit/ports.ts `SealHead`): one item in the audit-seals table, not in
+   * The sealer's head (lib/ports/audit.ts `SealHead`): one item in the audit-seals table, not in
    * the audit table, so that deleting from (or restoring) the audit table cannot roll it back.
    */
   auditSealHead(): Key {
@@ -303,3 +339,5 @@ export const keys = {
 
 /** Names of the key attributes, for condition expressions (`attribute_not_exists(pk)`). */
 export const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'] as const;
+
+const KEY_ATTRIBUTE_SET: ReadonlySet<string> = new Set(KEY_ATTRIBUTES);

@@ -5,7 +5,7 @@
  * `until` check in the condition is what counts (TTL deletes late, and not at all locally).
  */
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { ReplayGuard } from '../slack/verify';
+import type { ReplayGuard } from '../ports';
 import { keys } from './keys';
 import { RequestStoreUnavailableError } from './request-store';
 

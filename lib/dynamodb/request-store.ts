@@ -37,12 +37,7 @@ import {
   type VoteCondition,
   voterIds,
 } from '../domain/request';
-import {
-  type MessageRef,
-  RequestConflictError,
-  type RequestStore,
-  type StoredRequest,
-} from '../usecases/requests-ports';
+import { type MessageRef, RequestConflictError, type RequestStore, type StoredRequest } from '../ports';
 import { INDEX, keys } from './keys';
 
 /** The requests table could not be read or written (503 `upstream_unavailable`). */

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ReviewItem } from '../domain/break-glass';
 import { ConflictError } from '../domain/errors';
-import type { ReviewStore } from '../usecases/requests-ports';
+import type { ReviewStore } from '../ports';
 import { INDEX, keys } from './keys';
 import { RequestStoreUnavailableError } from './request-store';
 

@@ -22,7 +22,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { UpstreamUnavailableError } from '../domain/errors';
 import { entryKey, type RevocationEntry } from '../domain/revocation';
-import type { LedgerState, RevocationLedger } from '../ports/sessions';
+import type { LedgerState, RevocationLedger } from '../ports';
 import { keys } from './keys';
 
 /** The ledger could not be read or written (503 `upstream_unavailable`). */

@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, UpstreamUnavailableError } from '../domain/errors';
 import type { SessionRecord, SessionRevocation } from '../domain/sessions';
-import type { SessionStore } from '../ports/sessions';
+import type { SessionStore } from '../ports';
 import { INDEX, keys } from './keys';
 
 /** The session store could not be read or written (503 `upstream_unavailable`). */

@@ -1,10 +1,12 @@
 /**
- * Entitlements as code: the file (read with positions, validated by the domain), the diff against
- * the table, and sync with an audit record per change. Guide: docs/entitlements.md.
+ * Entitlements as code: the file (read with positions, validated by the domain) and the diff
+ * against the table. Guide: docs/entitlements.md. Sync itself is a use case
+ * (lib/usecases/sync-entitlements.ts); the SSM reader that resolves `{ ssm: … }` ExternalIds is an
+ * adapter (lib/ssm/parameter-reader.ts); the CLI gets both through lib/wiring/operator.ts.
  */
 
 export type { EntitlementAuditDecision } from '../domain/audit';
-export { type Change, diffEntitlements, formatChanges } from './diff';
+export { type Change, diffEntitlements, formatChanges } from '../domain/entitlement-diff';
 export {
   type EntitlementsFile,
   EntitlementsFileError,
@@ -19,14 +21,3 @@ export {
   resolveExternalIds,
 } from './file';
 export { formatPosition, type Position } from './source';
-export { SsmParameterError, ssmParameterReader } from './ssm';
-export {
-  DynamoEntitlementTable,
-  type EntitlementTable,
-  entitlementChangeRecord,
-  PruneRequiredError,
-  type SyncActor,
-  type SyncOptions,
-  type SyncResult,
-  syncEntitlements,
-} from './sync';

@@ -15,7 +15,7 @@
  * the local stack points it at its own endpoint (`http://127.0.0.1:4566/federation`).
  */
 import { UpstreamUnavailableError } from '../domain/errors';
-import type { SigninSession, SigninTokenIssuer } from '../ports/sessions';
+import type { SigninSession, SigninTokenIssuer } from '../ports';
 
 /** The federation endpoint did not give a sign-in token (503 `upstream_unavailable`). */
 export class SigninUnavailableError extends UpstreamUnavailableError {

@@ -25,8 +25,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { UpstreamUnavailableError, VendError } from '../domain/errors';
 import { accountOf, DenyListFullError, denyListArn, revokerRoleArn } from '../domain/revocation';
-import type { CredentialIssuer } from '../ports';
-import type { DenyListPublisher } from '../ports/sessions';
+import type { CredentialIssuer, DenyListPublisher } from '../ports';
 
 /** The deny list could not be written: the revocation did not happen (503 `upstream_unavailable`). */
 export class RevocationUnavailableError extends UpstreamUnavailableError {

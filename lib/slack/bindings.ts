@@ -25,14 +25,6 @@ export interface SlackBinding {
 }
 
 /**
- * Where bindings live. The DynamoDB adapter keys them by team and user; a malformed stored binding
- * throws (fails closed) rather than being read as someone else.
- */
-export interface SlackBindingStore {
-  get(teamId: string, slackUserId: string): Promise<SlackBinding | undefined>;
-}
-
-/**
  * Find the binding of a Slack user in a list (exact, case-sensitive match on team and user).
  * @example `findBinding(bindings, 'T0VENDLOCAL', 'U0BOB') // { issuer: '…/oidc', subject: 'bob', … }`
  */

@@ -19,6 +19,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { VendError } from '../domain/errors';
+import type { ReplayGuard } from '../ports/slack';
 
 /** Why a request was refused. */
 export type SlackVerifyFailure =
@@ -131,19 +132,6 @@ export function replayKey(timestamp: string, signature: string): string {
  * Lambda instances.
  */
 export const REPLAY_TTL_SECONDS = 2 * SLACK_TOLERANCE_SECONDS + 60;
-
-/**
- * Remembers which Slack requests were already handled, so a replayed one changes nothing. The
- * DynamoDB adapter does a conditional put (`attribute_not_exists(pk)`) with a TTL attribute; expiry
- * is also checked on read because TTL deletion is late (and absent locally).
- */
-export interface ReplayGuard {
-  /**
-   * Record `key`; answer whether it had been recorded already (and has not yet expired). Atomic: of
-   * two concurrent calls with one key, exactly one answers false.
-   */
-  seen(key: string, ttlSeconds: number): Promise<boolean>;
-}
 
 /**
  * A ReplayGuard in memory, for specs and single-process local use.

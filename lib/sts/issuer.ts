@@ -1,7 +1,7 @@
 /**
  * STS AssumeRole behind the {@link CredentialIssuer} port.
  *
- * Retries: the STS client is built with `maxAttempts: 1` (lib/clients.ts) and this issuer retries
+ * Retries: the STS client is built with `maxAttempts: 1` (lib/wiring/clients.ts) and this issuer retries
  * itself, because vend needs a DEADLINE, not an attempt count: a caller waiting on API Gateway's 30 s
  * integration timeout is better served by a prompt 503 with `Retry-After` than by the SDK's
  * backoff running out the clock. Throttling, 5xx and network errors are retried with full-jitter
@@ -38,15 +38,17 @@ import {
   type VendError,
 } from '../domain/errors';
 import { scrub } from '../log';
-import type { AssumeRoleParams, CredentialIssuer, IssuedCredentials } from '../ports';
 import {
+  type AssumeRoleParams,
   BrokerCredentialsError,
+  type CredentialIssuer,
+  type IssuedCredentials,
   StsFault,
   StsUnavailableError,
   TargetRoleAccessDeniedError,
   THROTTLING,
   UnexpectedStsError,
-} from './errors';
+} from '../ports';
 
 /** Options of {@link StsCredentialIssuer}. */
 export interface StsIssuerOptions {

@@ -38,7 +38,6 @@
  * prove it: STS may have issued a session whose answer was lost (a timeout) before vend gave up.
  */
 
-import type { AuditReader, AuditSigner, DigestStore, SealHeadStore } from '../audit/ports';
 import type { AuditRecord } from '../domain/audit';
 import {
   type AuditDigest,
@@ -55,6 +54,7 @@ import {
   missingDigests,
 } from '../domain/audit-chain';
 import { auditDays } from '../domain/audit-query';
+import type { AuditReader, AuditSigner, DigestStore, SealHeadStore } from '../ports';
 
 /** What the sealer, verifier and orphan listing need. */
 export interface AuditTrailDeps {
@@ -214,7 +214,7 @@ export async function sealAuditTrail(
       const body = buildDigestBody({
         intervalStart: start,
         intervalEnd: end,
-        records: items,
+        records: items.map((item) => item.content),
         previous,
         sealedAt: deps.now(),
         keyId: deps.signer.keyId,
@@ -391,7 +391,7 @@ export async function verifyAuditTrail(
   const dueBefore = due.toISOString();
   let pending = 0;
   for (const [from, to] of gaps) {
-    for (const item of await deps.records.itemsBetween(from, to)) {
+    for (const { content: item } of await deps.records.itemsBetween(from, to)) {
       const time = String(item.time);
       if (time < dueBefore) {
         findings.push({
@@ -496,7 +496,9 @@ export async function listOrphans(
   const readUntil = new Date(
     Math.max(Date.parse(until), Math.min(Date.parse(until) + 10 * 60_000, now.getTime() + 1)),
   ).toISOString();
-  const items = (await deps.records.itemsBetween(since, readUntil)) as unknown as AuditRecord[];
+  const items = (await deps.records.itemsBetween(since, readUntil)).map(
+    (item) => item.content as unknown as AuditRecord,
+  );
 
   const byAudit = new Map<string, AuditRecord[]>();
   for (const r of items) byAudit.set(r.auditId, [...(byAudit.get(r.auditId) ?? []), r]);

@@ -19,7 +19,7 @@
  */
 import { loginUrl, splitConsoleBody } from '../domain/console';
 import { VendError } from '../domain/errors';
-import type { SigninTokenIssuer } from '../ports/sessions';
+import type { SigninTokenIssuer } from '../ports';
 import { recordVendRefusal, type VendDeps, type VendInput, vendSession } from './vend-credentials';
 
 /** The console answer (CONTRACT §4). */

@@ -88,7 +88,7 @@ async function giveBack(deps: RateLimitDeps, taken: readonly RateCounter[]): Pro
 
 /** What {@link limitRequestCreation} needs: the request use cases' deps, limiter optional. */
 export interface RequestLimitDeps {
-  /** Absent only in wirings without a limits table (unit specs); lib/wiring-requests.ts always sets it. */
+  /** Absent only in wirings without a limits table (unit specs); lib/wiring/requests.ts always sets it. */
   limiter?: RateLimitStore;
   rateLimits?: RateLimitSettings;
   audit: AuditSink;

@@ -28,9 +28,7 @@
  * `cancelRequest` (403 not the requester, 409 not pending), one conditional write (a `stale` loss
  * re-reads), audit `cancelled`, and the approval message loses its buttons.
  *
- * Break-glass reviews (`GET /v1/reviews`, `POST /v1/reviews/{id}/sign-off`): reviewers are the
- * entitlement's approver groups as they are now; the person who broke glass never signs off their
- * own use (403 self_approval); a sign-off is one conditional write (409 when already signed off).
+ * Break-glass reviews (`GET /v1/reviews`, `POST /v1/reviews/{id}/sign-off`) are ./reviews.ts.
  *
  * Vend inside the grant (`POST /v1/requests/{id}/credentials`, and `…/console` for a console
  * sign-in through lib/usecases/console.ts):
@@ -52,42 +50,32 @@ import {
   breakGlassAllowed,
   breakGlassRequest,
   openReview,
-  type ReviewItem,
-  signOffReview as signOffReviewRule,
 } from '../domain/break-glass';
 import { callerId } from '../domain/caller';
 import { parseRequestedDuration } from '../domain/duration';
-import {
-  InvalidRequestError,
-  NotApproverError,
-  NotEntitledError,
-  NotFoundError,
-  VendError,
-} from '../domain/errors';
+import { InvalidRequestError, NotApproverError, NotEntitledError, VendError } from '../domain/errors';
 import type { RateLimitSettings } from '../domain/rate-limit';
 import {
   type AccessRequest,
-  COMMENT_MAX_CHARS,
   cancelRequest as cancelRule,
   castVote,
   effectiveStatus,
   findVisible,
   grantedDuration,
   newRequest,
-  parseAccessRequestBody,
   type RequestStatus,
   settleExpiry,
   visibleTo,
 } from '../domain/request';
+import { parseAccessRequestBody } from '../domain/request-body';
 import type { Caller, Entitlement } from '../domain/types';
 import type { IdGenerator } from '../ids';
 import type { VendLog } from '../log';
 import type { MetricsSink } from '../metrics';
-import type { AuditSink, EntitlementStore, RateLimitStore } from '../ports';
-import { approvalMessage, breakGlassBroadcast, requesterNotice } from '../slack/messages';
-import type { ConsoleResponse } from './console';
-import { limitRequestCreation } from './rate-limit';
 import {
+  type AuditSink,
+  type EntitlementStore,
+  type RateLimitStore,
   RequestConflictError,
   type RequestStore,
   type ReviewStore,
@@ -95,7 +83,10 @@ import {
   type SlackDirectory,
   type SlackNotifier,
   type StoredRequest,
-} from './requests-ports';
+} from '../ports';
+import { approvalMessage, breakGlassBroadcast, requesterNotice } from '../slack/messages';
+import type { ConsoleResponse } from './console';
+import { limitRequestCreation } from './rate-limit';
 import type { VendInput, VendResponse } from './vend-credentials';
 
 /** The ports and settings of the request use cases. */
@@ -177,7 +168,7 @@ export function createRequest(
       entitlement: req.entitlement,
     });
     await deps.requests.create(req);
-    await audit(deps, ctx, 'requested', req, caller);
+    await auditRequest(deps, ctx, 'requested', req, caller);
     if (deps.channels.approvers) {
       const ref = await deps.slack.post(deps.channels.approvers, approvalMessage(req, entitlement, now));
       if (ref) {
@@ -219,7 +210,7 @@ async function breakGlass(
   await deps.requests.recordBreakGlassUse(personId, now, req.id);
   // The review shares the request's id: "the review of request X" is one read.
   await deps.reviews.open(openReview({ id: req.id, request: req, now }));
-  await audit(deps, ctx, 'break-glass', req, caller);
+  await auditRequest(deps, ctx, 'break-glass', req, caller);
   deps.metrics?.count('BreakGlassUsed');
   if (deps.channels.security) await deps.slack.post(deps.channels.security, breakGlassBroadcast(req));
   await tellRequester(deps, req, now);
@@ -335,7 +326,7 @@ export function decideRequest(deps: RequestDeps): (input: DecideInput) => Promis
       }
       const { next, transition } = outcome;
       const vote = next.votes[next.votes.length - 1];
-      await audit(
+      await auditRequest(
         deps,
         ctx,
         input.decision === 'approve' ? 'approved-vote' : 'denied-vote',
@@ -343,7 +334,7 @@ export function decideRequest(deps: RequestDeps): (input: DecideInput) => Promis
         caller,
         vote?.comment,
       );
-      if (transition) await audit(deps, ctx, transition, next, caller);
+      if (transition) await auditRequest(deps, ctx, transition, next, caller);
       if (current.approvalMessage) {
         await deps.slack.update(current.approvalMessage, approvalMessage(next, entitlement, now));
       }
@@ -469,119 +460,13 @@ export function cancelPendingRequest(deps: RequestDeps): (input: CancelInput) =>
         if (e instanceof RequestConflictError && e.reason === 'stale' && attempt < retries) continue;
         throw e;
       }
-      await audit(deps, ctx, 'cancelled', next, caller);
+      await auditRequest(deps, ctx, 'cancelled', next, caller);
       if (current.approvalMessage) {
         await deps.slack.update(current.approvalMessage, approvalMessage(next, entitlement, now));
       }
       return view(next, now);
     }
   };
-}
-
-/** The statuses `GET /v1/reviews?status=` accepts. */
-export const REVIEW_STATUSES: readonly ReviewItem['status'][] = ['open', 'signed-off'];
-
-/**
- * May this caller sign off (and see) reviews of this entitlement? Reviewers are the entitlement's
- * approver groups as it is now: the people trusted to grant the access are the ones who judge its
- * emergency use. An entitlement without an approval gate, or one that is gone, has no reviewers.
- */
-function reviewerGroups(entitlement: Entitlement | undefined): readonly string[] {
-  return entitlement?.approval?.approverGroups ?? [];
-}
-
-function mayReview(caller: Caller, entitlement: Entitlement | undefined): boolean {
-  const groups = reviewerGroups(entitlement);
-  return caller.kind === 'person' && caller.groups.some((g) => groups.includes(g));
-}
-
-/**
- * Break-glass reviews in one status (default `open`), oldest first: those of entitlements whose
- * approver groups the caller is in, and the caller's own break-glass uses (so they can see whether
- * theirs has been signed off). Everyone else's are left out.
- *
- * @throws InvalidRequestError a status other than `open` or `signed-off`
- * @example `await listReviews(deps)({ caller: bob, request: ctx }, { status: 'open' }) // { reviews: [{ status: 'open', … }] }`
- */
-export function listReviews(
-  deps: RequestDeps,
-): (acting: Acting, query: { status?: string }) => Promise<{ reviews: ReviewItem[] }> {
-  return async ({ caller }, query) => {
-    const status = query.status === undefined || query.status === '' ? 'open' : query.status;
-    if (!(REVIEW_STATUSES as readonly string[]).includes(status)) {
-      throw new InvalidRequestError(`status must be one of ${REVIEW_STATUSES.join(', ')}`);
-    }
-    const found = deps.reviews.listByStatus
-      ? await deps.reviews.listByStatus(status as ReviewItem['status'])
-      : status === 'open'
-        ? await deps.reviews.listOpen()
-        : [];
-    const byId = new Map((await deps.entitlements.list()).map((e) => [e.id, e]));
-    const me = callerId(caller);
-    const reviews = found.filter(
-      (r) => r.status === status && (r.requesterId === me || mayReview(caller, byId.get(r.entitlement))),
-    );
-    return { reviews };
-  };
-}
-
-/** Input of {@link signOffReview}. */
-export interface SignOffInput extends Acting {
-  /** The review id (the break-glass request's id). */
-  id: string;
-  comment?: unknown;
-}
-
-/**
- * Sign off a break-glass review (`POST /v1/reviews/{id}/sign-off`): one conditional write, audited
- * `review-signed-off` against the break-glass request (with the comment, which is kept in the audit
- * trail only). Answers the signed-off review.
- *
- * @throws NotFoundError no such review
- * @throws InvalidRequestError a comment that is not a string of at most 512 printable characters
- * @throws SelfApprovalError the person who broke glass
- * @throws NotEntitledError not in the entitlement's approver groups (as of now)
- * @throws ConflictError already signed off (also when another reviewer won the race)
- * @example `await signOffReview(deps)({ caller: bob, request: ctx, id }) // { status: 'signed-off', signedOffBy: '…#bob', at, … }`
- */
-export function signOffReview(deps: RequestDeps): (input: SignOffInput) => Promise<ReviewItem> {
-  return async ({ caller, request: ctx, id, comment: rawComment }) => {
-    const comment = parseComment(rawComment);
-    const review = await deps.reviews.get(id);
-    if (review === undefined || review.id !== id) {
-      throw new NotFoundError(`review ${/^[0-9A-Za-z_-]{1,64}$/.test(id) ? id : '(invalid id)'} not found`);
-    }
-    const entitlement = await deps.entitlements.get(review.entitlement);
-    const now = deps.now();
-    const next = signOffReviewRule(review, caller, now, { reviewerGroups: reviewerGroups(entitlement) });
-    await deps.reviews.signOff(next);
-    const stored = await deps.requests.get(review.requestId);
-    if (stored) {
-      await audit(deps, ctx, 'review-signed-off', view(stored.request, now), caller, comment);
-    } else {
-      deps.log.error('break-glass request of a signed-off review not found; sign-off not audited', {
-        auditId: review.requestId,
-        entitlement: review.entitlement,
-      });
-    }
-    return next;
-  };
-}
-
-function parseComment(value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  // Printable text only: the comment is shown in the CLI and the audit trail.
-  if (
-    typeof value !== 'string' ||
-    value.length > COMMENT_MAX_CHARS ||
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-    /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/.test(value)
-  ) {
-    throw new InvalidRequestError(
-      `comment must be a string of at most ${COMMENT_MAX_CHARS} characters without control characters`,
-    );
-  }
-  return value.trim() === '' ? undefined : value.trim();
 }
 
 /**
@@ -605,7 +490,7 @@ async function settle(
     if (!(e instanceof VendError)) throw e;
     return stored;
   }
-  await audit(deps, ctx, 'expired', change.next);
+  await auditRequest(deps, ctx, 'expired', change.next);
   if (stored.approvalMessage) {
     await deps.slack.update(stored.approvalMessage, approvalMessage(change.next, entitlement, now));
   }
@@ -624,7 +509,12 @@ async function tellRequester(deps: RequestDeps, req: AccessRequest, now: Date): 
   if (to) await deps.slack.post(to.slackUserId, requesterNotice(req, now));
 }
 
-async function audit(
+/**
+ * Appends the audit record of a request event (a vote, a transition, a sign-off). A failure is
+ * logged with the request id to reconcile, and never undoes the state change it records. Shared with
+ * ./reviews.ts.
+ */
+export async function auditRequest(
   deps: RequestDeps,
   ctx: AuditRequestContext,
   decision: RequestAuditDecision,
@@ -654,8 +544,8 @@ async function audit(
   }
 }
 
-/** The request as answered: the clock applied to its status. */
-function view(req: AccessRequest, now: Date): AccessRequest {
+/** The request as answered: the clock applied to its status. Shared with ./reviews.ts. */
+export function view(req: AccessRequest, now: Date): AccessRequest {
   return { ...req, status: effectiveStatus(req, now) };
 }
 

@@ -69,8 +69,13 @@ import {
 import type { Caller, Entitlement } from '../domain/types';
 import type { IdGenerator } from '../ids';
 import type { VendLog } from '../log';
-import type { AuditSink, EntitlementStore } from '../ports';
-import type { DenyListPublisher, RevocationLedger, SessionStore } from '../ports/sessions';
+import type {
+  AuditSink,
+  DenyListPublisher,
+  EntitlementStore,
+  RevocationLedger,
+  SessionStore,
+} from '../ports';
 import type { Acting } from './requests';
 
 const DEFAULT_LEASE_MS = 15_000;

@@ -33,7 +33,8 @@ import { VendError } from '../domain/errors';
 import type { AccessRequest } from '../domain/request';
 import type { PersonCaller } from '../domain/types';
 import type { VendLog } from '../log';
-import { personFromBinding, type SlackBindingStore } from '../slack/bindings';
+import type { ReplayGuard, SlackBindingStore } from '../ports';
+import { personFromBinding } from '../slack/bindings';
 import { breakGlassBroadcast, formatDuration } from '../slack/messages';
 import {
   allowListed,
@@ -45,7 +46,6 @@ import {
 } from '../slack/payload';
 import {
   REPLAY_TTL_SECONDS,
-  type ReplayGuard,
   SlackOriginNotAllowedError,
   type SlackRoute,
   slackOrigin,

@@ -47,15 +47,15 @@ import { parseVendRequest, type VendRequest } from '../domain/vend-request';
 import type { IdGenerator } from '../ids';
 import type { VendLog } from '../log';
 import type { MetricsSink } from '../metrics';
-import type {
-  AuditSink,
-  CredentialIssuer,
-  EntitlementStore,
-  IssuedCredentials,
-  RateLimitStore,
+import {
+  type AuditSink,
+  type CredentialIssuer,
+  type EntitlementStore,
+  type IssuedCredentials,
+  type RateLimitStore,
+  type SessionStore,
+  StsUnavailableError,
 } from '../ports';
-import type { SessionStore } from '../ports/sessions';
-import { StsUnavailableError } from '../sts/errors';
 import { enforceRateLimits } from './rate-limit';
 
 /** The body vend returns (CONTRACT §4). */

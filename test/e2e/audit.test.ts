@@ -4,7 +4,7 @@
  * dynalite with its local signing key; tampering done directly in dynalite is reported by id; a
  * vend whose `issued` write fails is listed as an orphan; nothing secret is in a record or digest.
  *
- * Faults are injected with SDK middleware on vend's own DynamoDB client (lib/clients.ts), as in
+ * Faults are injected with SDK middleware on vend's own DynamoDB client (lib/wiring/clients.ts), as in
  * vend-path.test.ts. Sealing uses 0.1-second intervals so the test never waits for an hour to close.
  */
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -27,7 +27,7 @@ const EXTERNAL_IDS = [
   'staging-deploy-ext-2b71',
 ];
 
-let dynamodb: typeof import('../../lib/clients').dynamodb;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
 let raw: DynamoDBDocumentClient;
 
 async function tableItems(): Promise<Record<string, unknown>[]> {
@@ -40,7 +40,7 @@ const canary = leakCanary({
 for (const id of EXTERNAL_IDS) canary.secret(id);
 
 beforeAll(async () => {
-  ({ dynamodb } = await import('../../lib/clients'));
+  ({ dynamodb } = await import('../../lib/wiring/clients'));
   raw = DynamoDBDocumentClient.from(dynamodb);
 });
 afterEach(() => {

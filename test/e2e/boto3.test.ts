@@ -22,11 +22,11 @@ import { run, VEND } from './cli/harness';
 
 const stack = withStack();
 let scratch: string;
-let dynamodb: typeof import('../../lib/clients').dynamodb;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'vend-boto3-e2e-'));
-  ({ dynamodb } = await import('../../lib/clients'));
+  ({ dynamodb } = await import('../../lib/wiring/clients'));
 });
 afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });

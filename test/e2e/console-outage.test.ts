@@ -10,9 +10,9 @@ import { withStack } from '../support/stack';
 
 const stack = withStack({ handlerEnv: { VEND_FEDERATION_URL: 'http://127.0.0.1:9/federation' } });
 
-let dynamodb: typeof import('../../lib/clients').dynamodb;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
 beforeAll(async () => {
-  ({ dynamodb } = await import('../../lib/clients'));
+  ({ dynamodb } = await import('../../lib/wiring/clients'));
 });
 
 async function call(user: string, method: string, path: string, body?: unknown) {

@@ -12,9 +12,9 @@ import { withStack } from '../support/stack';
 
 const stack = withStack();
 
-let dynamodb: typeof import('../../lib/clients').dynamodb;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
 beforeAll(async () => {
-  ({ dynamodb } = await import('../../lib/clients'));
+  ({ dynamodb } = await import('../../lib/wiring/clients'));
 });
 
 interface ConsoleAnswer {

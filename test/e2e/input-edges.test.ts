@@ -22,9 +22,9 @@ const stack = withStack();
 const REQUESTS_TABLE = 'vend-dev-requests';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-let dynamodb: typeof import('../../lib/clients').dynamodb;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
 beforeAll(async () => {
-  ({ dynamodb } = await import('../../lib/clients'));
+  ({ dynamodb } = await import('../../lib/wiring/clients'));
 });
 
 interface Answer {

@@ -12,9 +12,9 @@ const stack = withStack();
 const AUDIT_TABLE = 'vend-dev-audit';
 const REQUESTS_TABLE = 'vend-dev-requests';
 
-let dynamodb: typeof import('../../lib/clients').dynamodb;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
 beforeAll(async () => {
-  ({ dynamodb } = await import('../../lib/clients'));
+  ({ dynamodb } = await import('../../lib/wiring/clients'));
 });
 
 interface Req {

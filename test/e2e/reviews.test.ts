@@ -16,9 +16,9 @@ const stack = withStack();
 
 const AUDIT_TABLE = 'vend-dev-audit';
 
-let dynamodb: typeof import('../../lib/clients').dynamodb;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
 beforeAll(async () => {
-  ({ dynamodb } = await import('../../lib/clients'));
+  ({ dynamodb } = await import('../../lib/wiring/clients'));
 });
 
 type Json = Record<string, unknown>;

@@ -18,10 +18,10 @@ const stack = withStack({ now: () => new Date(Date.now() + offsetMs) });
 const PROD_READONLY = 'arn:aws:iam::444455556666:role/ProdReadOnly';
 const OBJECT = 'arn:aws:s3:::my-prod-data-bucket/report.csv';
 
-let clients: typeof import('../../lib/clients');
-let dynamodb: typeof import('../../lib/clients').dynamodb;
+let clients: typeof import('../../lib/wiring/clients');
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
 beforeAll(async () => {
-  clients = await import('../../lib/clients');
+  clients = await import('../../lib/wiring/clients');
   ({ dynamodb } = clients);
 });
 

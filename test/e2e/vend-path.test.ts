@@ -2,7 +2,7 @@
  * The vend path end to end against the local stack: real gateway (SigV4 and JWT authorizers), real
  * handlers, real dynalite, the local STS, and the real AWS CLI using what vend returned.
  *
- * Faults are injected with SDK middleware on vend's own clients (lib/clients.ts, the same module
+ * Faults are injected with SDK middleware on vend's own clients (lib/wiring/clients.ts, the same module
  * instances the in-process handlers use): no real part can fail on cue.
  */
 import { execFile } from 'node:child_process';
@@ -34,15 +34,15 @@ const canary = leakCanary({
 });
 for (const id of EXTERNAL_IDS) canary.secret(id);
 
-// vend's own clients, imported once the stack has set the handlers' environment (lib/clients.ts
+// vend's own clients, imported once the stack has set the handlers' environment (lib/wiring/clients.ts
 // reads it at load, as a Lambda does at cold start).
-let dynamodb: typeof import('../../lib/clients').dynamodb;
-let sts: typeof import('../../lib/clients').sts;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
+let sts: typeof import('../../lib/wiring/clients').sts;
 
 // Count vend's AssumeRole calls by observing its real STS client.
 let stsCalls = 0;
 beforeAll(async () => {
-  ({ dynamodb, sts } = await import('../../lib/clients'));
+  ({ dynamodb, sts } = await import('../../lib/wiring/clients'));
   sts.middlewareStack.add(
     (next) => async (args) => {
       stsCalls += 1;

@@ -16,11 +16,11 @@ import { calls, clearFaults, failCalls, failSlack, WAYS, type Way } from './inje
 
 const stack = withStack({ handlerEnv: { VEND_STS_DEADLINE_MS: '600', VEND_STS_BASE_DELAY_MS: '10' } });
 
-let dynamodb: typeof import('../../lib/clients').dynamodb;
-let sts: typeof import('../../lib/clients').sts;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
+let sts: typeof import('../../lib/wiring/clients').sts;
 let restoreSlack: (() => void) | undefined;
 beforeAll(async () => {
-  ({ dynamodb, sts } = await import('../../lib/clients'));
+  ({ dynamodb, sts } = await import('../../lib/wiring/clients'));
 });
 afterEach(() => {
   clearFaults(dynamodb, sts);

@@ -45,10 +45,10 @@ const CONCURRENCY = Number(process.env.CAMPAIGN_CONCURRENCY ?? 4);
 
 // A short STS deadline (as in the fault matrix) so an STS fault costs ~0.6 s, not 5.
 const stack = withStack({ handlerEnv: { VEND_STS_DEADLINE_MS: '600', VEND_STS_BASE_DELAY_MS: '10' } });
-let clients: typeof import('../../lib/clients');
+let clients: typeof import('../../lib/wiring/clients');
 let aliceToken: string;
 beforeAll(async () => {
-  clients = await import('../../lib/clients');
+  clients = await import('../../lib/wiring/clients');
   aliceToken = await stack.token('alice', { ttlSeconds: 3600 });
 });
 afterAll(() => dynamoFaultsFor(stack.awsUrl)?.clear());

@@ -1,7 +1,7 @@
 /**
  * DynamoDB faults BEHIND the SDK's retry layer: the local AWS endpoint answers throttling over the
  * wire (infra/local/aws/faults.ts), so vend's real DynamoDB client deserializes the error, its
- * standard retry strategy classifies it, backs off and tries again (3 attempts, lib/clients.ts).
+ * standard retry strategy classifies it, backs off and tries again (3 attempts, lib/wiring/clients.ts).
  * The SDK middleware faults of ./inject.ts sit in front of that layer and never exercise it.
  *
  * - Throttling that clears after k < 3 attempts, on each DynamoDB call of the vend path (entitlement
@@ -30,15 +30,15 @@ import { attr, calls, failBehindRetries } from './inject';
 
 // A short STS deadline (as in the fault matrix) so a failing STS costs ~0.6 s, not 5.
 const stack = withStack({ handlerEnv: { VEND_STS_DEADLINE_MS: '600', VEND_STS_BASE_DELAY_MS: '10' } });
-let dynamodb: typeof import('../../lib/clients').dynamodb;
-let documents: typeof import('../../lib/clients').dynamoDocuments;
-let sts: typeof import('../../lib/clients').sts;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
+let documents: typeof import('../../lib/wiring/clients').dynamoDocuments;
+let sts: typeof import('../../lib/wiring/clients').sts;
 let stsCalls = 0;
 /** What vend's DynamoDB client reported per call, seen outside its retry layer. */
 const attempts: { op: string; table: string; attempts: number; retryDelayMs: number; error?: string }[] = [];
 
 beforeAll(async () => {
-  ({ dynamodb, dynamoDocuments: documents, sts } = await import('../../lib/clients'));
+  ({ dynamodb, dynamoDocuments: documents, sts } = await import('../../lib/wiring/clients'));
   sts.middlewareStack.add(
     (next) => async (args) => {
       stsCalls += 1;

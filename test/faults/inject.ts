@@ -1,5 +1,5 @@
 /**
- * Fault injection for the fault matrix: SDK middleware on vend's own clients (lib/clients.ts, the
+ * Fault injection for the fault matrix: SDK middleware on vend's own clients (lib/wiring/clients.ts, the
  * module instances the in-process handlers use) and a wrapper around the local Slack sink. Each
  * external call fails one of three ways, as its real counterpart fails:
  * - `error`: a server fault (DynamoDB `InternalServerError` 500, STS `ServiceUnavailable` 503,

@@ -19,9 +19,9 @@ const frozen = new Date();
 const stack = withStack({ now: () => frozen });
 const CI = 'arn:aws:iam::111122223333:role/CICDDeployRole';
 
-let clients: typeof import('../../lib/clients');
+let clients: typeof import('../../lib/wiring/clients');
 beforeAll(async () => {
-  clients = await import('../../lib/clients');
+  clients = await import('../../lib/wiring/clients');
 });
 afterEach(() => clearFaults(clients.dynamodb, clients.sts));
 

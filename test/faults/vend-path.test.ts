@@ -18,12 +18,12 @@ import { type CallInput, calls, clearFaults, failCalls, WAYS, type Way } from '.
 const stack = withStack({ handlerEnv: { VEND_STS_DEADLINE_MS: '600', VEND_STS_BASE_DELAY_MS: '10' } });
 const canary = leakCanary();
 
-let dynamodb: typeof import('../../lib/clients').dynamodb;
-let sts: typeof import('../../lib/clients').sts;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
+let sts: typeof import('../../lib/wiring/clients').sts;
 let stsCalls = 0;
 
 beforeAll(async () => {
-  ({ dynamodb, sts } = await import('../../lib/clients'));
+  ({ dynamodb, sts } = await import('../../lib/wiring/clients'));
   sts.middlewareStack.add(
     (next) => async (args) => {
       stsCalls += 1;

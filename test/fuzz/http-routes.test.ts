@@ -15,14 +15,14 @@ import { fuzzRoute } from './run';
 const stack = withStack();
 
 let harness: Awaited<ReturnType<typeof fuzzHarness>>;
-let dynamodb: typeof import('../../lib/clients').dynamodb;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
 let secrets: string[] = [];
 const handed: Handed[] = [];
 
 afterAll(() => harness?.close());
 beforeAll(async () => {
   harness = await fuzzHarness(stack);
-  ({ dynamodb } = await import('../../lib/clients'));
+  ({ dynamodb } = await import('../../lib/wiring/clients'));
   secrets = [
     ...fixedSecrets(stack.stack.handlerEnv),
     ...(await Promise.all(['alice', 'erin'].map((u) => harness.token(u)))),

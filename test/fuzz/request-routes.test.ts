@@ -36,7 +36,7 @@ import { fuzzRoute } from './run';
 const stack = withStack();
 
 let harness: Awaited<ReturnType<typeof fuzzHarness>>;
-let dynamodb: typeof import('../../lib/clients').dynamodb;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
 let secrets: string[] = [];
 const handed: Handed[] = [];
 const known: string[] = [];
@@ -55,7 +55,7 @@ async function as(user: string, method: string, path: string, body?: unknown) {
 afterAll(() => harness?.close());
 beforeAll(async () => {
   harness = await fuzzHarness(stack);
-  ({ dynamodb } = await import('../../lib/clients'));
+  ({ dynamodb } = await import('../../lib/wiring/clients'));
   secrets = [
     ...fixedSecrets(stack.stack.handlerEnv),
     ...(await Promise.all(['alice', 'bob', 'carol'].map((u) => harness.token(u)))),

@@ -145,7 +145,7 @@ describe("Slack's SDK", () => {
       await writeFile(
         entry,
         [
-          "import { WebApiSlackNotifier } from '../lib/slack/notifier';",
+          "import { WebApiSlackNotifier } from '../lib/slack-api/notifier';",
           'const slack = new WebApiSlackNotifier("xoxb-test", { slackApiUrl: process.env.SLACK_URL });',
           'const ref = await slack.post("C0VENDAPPROVERS", { text: "hello", blocks: [] });',
           'process.stdout.write(JSON.stringify(ref));',

@@ -30,10 +30,10 @@ const MIN_RATIO = Number(process.env.LOAD_MIN_RATIO ?? 0.95);
 const MAX_IN_FLIGHT = Number(process.env.LOAD_MAX_IN_FLIGHT ?? 64);
 
 const stack = withStack();
-let dynamodb: typeof import('../../lib/clients').dynamodb;
+let dynamodb: typeof import('../../lib/wiring/clients').dynamodb;
 let aliceToken: string;
 beforeAll(async () => {
-  ({ dynamodb } = await import('../../lib/clients'));
+  ({ dynamodb } = await import('../../lib/wiring/clients'));
   aliceToken = await stack.token('alice', { ttlSeconds: SECONDS + 600 });
 });
 

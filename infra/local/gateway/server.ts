@@ -144,7 +144,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   // Handlers read their configuration from process.env (Lambda's model). One process hosts all of
   // them, so the environment is shared; vend's functions take theirs from provider.environment.
   // Every function's environment is applied at start too, so code that shares the process with the
-  // handlers (the test suites' fault injectors on lib/clients.ts) sees the same configuration a
+  // handlers (the test suites' fault injectors on lib/wiring/clients.ts) sees the same configuration a
   // cold-started function would.
   for (const fn of service.functions.values()) {
     Object.assign(fn.environment, opts.env);

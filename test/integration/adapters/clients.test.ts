@@ -5,7 +5,7 @@ import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalDynamo, startDynalite } from './harness';
 
-// lib/clients.ts builds its clients at module load from the environment; this checks that the SDK
+// lib/wiring/clients.ts builds its clients at module load from the environment; this checks that the SDK
 // itself honours AWS_ENDPOINT_URL (vend has no endpoint code) by pointing it at dynalite.
 let dynamo: LocalDynamo;
 
@@ -21,7 +21,7 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-describe('lib/clients', () => {
+describe('lib/wiring/clients', () => {
   it('reaches the endpoint named by AWS_ENDPOINT_URL with the module-scope DynamoDB client', async () => {
     const table = await dynamo.createTable('audit');
     vi.stubEnv('AWS_ENDPOINT_URL', dynamo.endpoint);
@@ -34,7 +34,7 @@ describe('lib/clients', () => {
     vi.stubEnv('VEND_LIMITS_TABLE', 'l');
     vi.resetModules();
 
-    const { dynamodb, sts } = await import('../../../lib/clients');
+    const { dynamodb, sts } = await import('../../../lib/wiring/clients');
     const tables = await dynamodb.send(new ListTablesCommand({}));
 
     expect(tables.TableNames).toContain(table);
@@ -66,7 +66,7 @@ describe('lib/clients', () => {
       vi.stubEnv('VEND_LIMITS_TABLE', 'l');
       vi.resetModules();
 
-      const { dynamodb } = await import('../../../lib/clients');
+      const { dynamodb } = await import('../../../lib/wiring/clients');
 
       await expect(dynamodb.send(new ListTablesCommand({}))).rejects.toMatchObject({
         name: 'CredentialsProviderError',

@@ -20,7 +20,7 @@ import { keys } from '../../../lib/dynamodb/keys';
 import { DynamoReplayGuard } from '../../../lib/dynamodb/replay-guard';
 import { DynamoRequestStore } from '../../../lib/dynamodb/request-store';
 import { DynamoReviewStore } from '../../../lib/dynamodb/review-store';
-import { RequestConflictError } from '../../../lib/usecases/requests-ports';
+import { RequestConflictError } from '../../../lib/ports';
 import { type LocalDynamo, startDynalite } from './harness';
 
 const ISSUER = 'http://127.0.0.1:4566/oidc';

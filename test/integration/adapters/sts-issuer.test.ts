@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DurationOutOfRangeError } from '../../../lib/domain/errors';
 import { toProblem } from '../../../lib/http/problem';
 import type { AssumeRoleParams } from '../../../lib/ports';
-import { TargetRoleAccessDeniedError } from '../../../lib/sts/errors';
+import { TargetRoleAccessDeniedError } from '../../../lib/ports';
 import { StsCredentialIssuer } from '../../../lib/sts/issuer';
 import { type LocalAws, startLocalAws } from '../local-aws/harness';
 

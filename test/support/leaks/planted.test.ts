@@ -28,9 +28,9 @@ const EXTERNAL_ID = 'prod-readonly-ext-7f3a'; // prod-readonly's, from the world
 const FAKE_JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImF1ZCI6InZlbmQifQ.c2lnbmF0dXJlLWJ5dGVz';
 
 let sts: STSClient;
-let dynamodb: typeof import('../../../lib/clients').dynamodb;
+let dynamodb: typeof import('../../../lib/wiring/clients').dynamodb;
 beforeAll(async () => {
-  ({ sts, dynamodb } = await import('../../../lib/clients'));
+  ({ sts, dynamodb } = await import('../../../lib/wiring/clients'));
 });
 afterEach(() => {
   sts.middlewareStack.remove('plant');

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalAuditSigner } from '../../../lib/audit/local-signer';
-import { emitSealMetrics, sealLagSeconds } from '../../../lib/audit/seal-metrics';
 import { ConfigurationError, loadAuditConfig, requireAuditSigning } from '../../../lib/config';
+import { emitSealMetrics, sealLagSeconds } from '../../../lib/usecases/seal-metrics';
 
 describe('audit configuration', () => {
   it('defaults to the auditors group, hourly intervals and a 60 s grace, with no signing key', () => {

@@ -3,9 +3,9 @@
  * digests put once per interval.
  */
 
-import type { AuditReader, DigestStore, SealHead, SealHeadStore } from '../../../lib/audit/ports';
-import type { AuditDigest } from '../../../lib/domain/audit-chain';
+import type { AuditDigest, StoredAuditRecord } from '../../../lib/domain/audit-chain';
 import { keys } from '../../../lib/dynamodb/keys';
+import type { AuditReader, DigestStore, SealHead, SealHeadStore } from '../../../lib/ports';
 
 export class MemoryRecords implements Pick<AuditReader, 'itemsBetween' | 'earliestTime'> {
   readonly items: Record<string, unknown>[] = [];
@@ -14,13 +14,13 @@ export class MemoryRecords implements Pick<AuditReader, 'itemsBetween' | 'earlie
     this.items.push({ ...record, ...keys.audit(record as never) });
   }
 
-  async itemsBetween(since: string, until: string): Promise<Record<string, unknown>[]> {
+  async itemsBetween(since: string, until: string): Promise<StoredAuditRecord[]> {
     // As the store reads: by sort key (pk day partitions), not by the (editable) time attribute.
     return this.items
       .filter((i) => String(i.pk).startsWith('AUDIT#'))
       .filter((i) => String(i.sk) >= keys.timeBound(since) && String(i.sk) < keys.timeBound(until))
       .sort((a, b) => (String(a.sk) < String(b.sk) ? -1 : 1))
-      .map((i) => structuredClone(i));
+      .map((i) => keys.storedAudit(structuredClone(i)));
   }
 
   async earliestTime(days: readonly string[]): Promise<string | undefined> {

@@ -19,9 +19,9 @@ import {
   findVisible,
   grantedDuration,
   newRequest,
-  parseAccessRequestBody,
   settleExpiry,
 } from '../../../lib/domain/request';
+import { parseAccessRequestBody } from '../../../lib/domain/request-body';
 import type { Entitlement, PersonCaller } from '../../../lib/domain/types';
 import { alice, bob, ciService, dave, entitlement, mallory, person } from './world';
 

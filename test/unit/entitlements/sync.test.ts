@@ -6,12 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../../lib/domain/audit';
 import { parseEntitlement } from '../../../lib/domain/entitlement';
 import type { Entitlement } from '../../../lib/domain/types';
-import {
-  diffEntitlements,
-  formatChanges,
-  PruneRequiredError,
-  syncEntitlements,
-} from '../../../lib/entitlements';
+import { diffEntitlements, formatChanges } from '../../../lib/entitlements';
+import { PruneRequiredError, syncEntitlements } from '../../../lib/usecases/sync-entitlements';
 
 const ent = (id: string, extra: Record<string, unknown> = {}): Entitlement =>
   parseEntitlement({

@@ -20,7 +20,7 @@ import {
   StsUnavailableError,
   TargetRoleAccessDeniedError,
   UnexpectedStsError,
-} from '../../../lib/sts/errors';
+} from '../../../lib/ports';
 import { StsCredentialIssuer } from '../../../lib/sts/issuer';
 
 const EXTERNAL_ID = 'prod-s3-ext-19c2';

@@ -17,6 +17,12 @@ import {
   type VoteCondition,
 } from '../../../lib/domain/request';
 import type { Entitlement } from '../../../lib/domain/types';
+import {
+  type MessageRef,
+  RequestConflictError,
+  type RequestStore,
+  type StoredRequest,
+} from '../../../lib/ports';
 import type { SlackBinding } from '../../../lib/slack/bindings';
 import type { SlackMessage } from '../../../lib/slack/messages';
 import { memoryReplayGuard } from '../../../lib/slack/verify';
@@ -28,12 +34,6 @@ import {
   type RequestDeps,
   vendForRequest,
 } from '../../../lib/usecases/requests';
-import {
-  type MessageRef,
-  RequestConflictError,
-  type RequestStore,
-  type StoredRequest,
-} from '../../../lib/usecases/requests-ports';
 import { type SlackDeps, slackInteraction } from '../../../lib/usecases/slack';
 import type { VendInput } from '../../../lib/usecases/vend-credentials';
 import { alice, bob, dave, ISSUER, mallory, person, rawEntitlements } from '../domain/world';

@@ -18,20 +18,19 @@ import {
 } from '../../../lib/domain/request';
 import type { Entitlement } from '../../../lib/domain/types';
 import {
-  cancelPendingRequest,
-  createRequest,
-  decideRequest,
-  listReviews,
-  type RequestDeps,
-  signOffReview,
-} from '../../../lib/usecases/requests';
-import {
   type MessageRef,
   RequestConflictError,
   type RequestStore,
   type ReviewStore,
   type StoredRequest,
-} from '../../../lib/usecases/requests-ports';
+} from '../../../lib/ports';
+import {
+  cancelPendingRequest,
+  createRequest,
+  decideRequest,
+  type RequestDeps,
+} from '../../../lib/usecases/requests';
+import { listReviews, signOffReview } from '../../../lib/usecases/reviews';
 import { alice, bob, dave, mallory, person, rawEntitlements } from '../domain/world';
 
 const T0 = new Date('2026-11-29T10:00:00.000Z');

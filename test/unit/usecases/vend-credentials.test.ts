@@ -429,7 +429,7 @@ describe('metrics', () => {
 
     await vend({ caller: ciService(), body: { entitlement: 'prod-readonly' }, request });
     await vend({ caller: mallory(), body: { entitlement: 'prod-readonly' }, request }).catch(() => undefined);
-    const { StsFault, StsUnavailableError } = await import('../../../lib/sts/errors');
+    const { StsFault, StsUnavailableError } = await import('../../../lib/ports');
     issuer.fail = new StsUnavailableError('STS is throttling vend; retry shortly', 1, {
       cause: new StsFault('Throttling', 'Rate exceeded'),
     });

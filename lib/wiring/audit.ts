@@ -1,15 +1,19 @@
 /**
- * Real adapters for the audit functions (`GET /v1/audit`, the sealer), built once per process on
- * first use over lib/clients.ts. Kept apart from lib/wiring.ts so the KMS client is bundled only
- * into the functions that sign.
+ * Composition root of the audit functions (functions/audit.ts `GET /v1/audit`,
+ * functions/audit-sealer.ts): their adapters, built once per process on first use over
+ * ./clients.ts. Kept apart from ./vend.ts so the KMS client is bundled only into the functions that
+ * sign.
  */
-import { dynamoDocuments } from '../clients';
+
+import { DynamoAuditStore } from '../audit/dynamo-audit-store';
+import { DynamoDigestStore } from '../audit/dynamo-digest-store';
+import { powertoolsSealMetrics } from '../audit/seal-metrics';
 import { auditConfig, config } from '../config';
+import type { SealMetricsSink } from '../ports';
 import type { AuditQueryDeps } from '../usecases/audit-query';
 import type { AuditTrailDeps } from '../usecases/audit-trail';
-import { DynamoAuditStore } from './dynamo-audit-store';
-import { DynamoDigestStore } from './dynamo-digest-store';
-import { buildAuditTrailDeps } from './trail-deps';
+import { buildAuditTrailDeps } from './audit-trail';
+import { dynamoDocuments } from './clients';
 
 let reader: DynamoAuditStore | undefined;
 let digests: DynamoDigestStore | undefined;
@@ -31,4 +35,12 @@ export function auditTrailDeps(): Promise<AuditTrailDeps> {
     region: config().region,
   });
   return trail;
+}
+
+let sealSink: SealMetricsSink | undefined;
+
+/** Where the sealer's metrics go: CloudWatch (EMF through Powertools), made on first use. */
+export function sealMetrics(): SealMetricsSink {
+  sealSink ??= powertoolsSealMetrics();
+  return sealSink;
 }

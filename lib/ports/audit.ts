@@ -1,10 +1,25 @@
 /**
- * The ports of the audit trail's read side, sealer and verifier. Use cases (lib/usecases/audit*.ts)
- * take these; lib/audit has the DynamoDB, KMS and local-key adapters, tests wire fakes.
+ * The ports of the audit trail: the append-only sink every decision is written to, and the read
+ * side, sealer and verifier. Use cases (lib/usecases/vend-credentials.ts, requests.ts, audit-*.ts)
+ * take these; lib/audit/ has the DynamoDB, KMS and local-key adapters, tests wire fakes.
  */
 import type { AuditRecord } from '../domain/audit';
-import type { AuditDigest } from '../domain/audit-chain';
-import type { AuditPosition, AuditQueryPlan } from '../domain/audit-query';
+import type { AuditDigest, StoredAuditRecord } from '../domain/audit-chain';
+import type { AuditFilters, AuditPosition } from '../domain/audit-query';
+
+/**
+ * The append-only audit trail.
+ *
+ * @example
+ * await audit.append(intentRecord({ … })); // throws AuditUnavailableError if it cannot be recorded
+ */
+export interface AuditSink {
+  /**
+   * Appends one record. Never overwrites: a second append with the same record id and time is a
+   * ConflictError. Any failure to record is an AuditUnavailableError (503).
+   */
+  append(record: AuditRecord): Promise<void>;
+}
 
 /** One page of records and where the next one starts (absent on the last page). */
 export interface AuditPage {
@@ -16,13 +31,20 @@ export interface AuditPage {
  * Reads audit records by key, never by scan.
  *
  * @example
- * const page = await reader.page(planAuditQuery(filters), { partition: 0 }, 100);
+ * const page = await reader.page(query.filters, query.position, 100);
  */
 export interface AuditReader {
-  /** One page of a planned query, newest first. */
-  page(plan: AuditQueryPlan, position: AuditPosition, limit: number): Promise<AuditPage>;
-  /** Every stored item (keys included) with `since <= time < until`, oldest first. */
-  itemsBetween(since: string, until: string): Promise<Record<string, unknown>[]>;
+  /**
+   * One page of the records matching `filters`, newest first, from `position` on. The store plans
+   * the read (which index, which partitions) and checks that the position is one of that plan's.
+   * @throws InvalidRequestError a position outside the plan (an altered cursor)
+   */
+  page(filters: AuditFilters, position: AuditPosition, limit: number): Promise<AuditPage>;
+  /**
+   * Every stored record with `since <= time < until`, oldest first: its content, and where the
+   * store had it filed (the verifier checks both).
+   */
+  itemsBetween(since: string, until: string): Promise<StoredAuditRecord[]>;
   /** The oldest record time in these UTC days (`yyyy-mm-dd`), if any. */
   earliestTime(days: readonly string[]): Promise<string | undefined>;
 }
@@ -79,6 +101,15 @@ export interface SealHead {
   intervalEnd: string;
   digestHash: string;
   updatedAt: string;
+}
+
+/**
+ * Where the sealer's metrics go (lib/usecases/seal-metrics.ts decides what a run emits): CloudWatch
+ * through Powertools (lib/audit/seal-metrics.ts); tests pass a recorder.
+ */
+export interface SealMetricsSink {
+  gauge(metric: 'AuditSealLagSeconds', seconds: number): void;
+  count(metric: 'AuditTrailCut'): void;
 }
 
 /**

@@ -2,7 +2,7 @@
  * `vend entitlements sync`: make the entitlements table match the file, visibly and on the record.
  *
  * Primary course of {@link syncEntitlements}:
- * 1. read the table; diff it against the file (lib/entitlements/diff.ts);
+ * 1. read the table; diff it against the file (lib/domain/entitlement-diff.ts);
  * 2. without `apply`, stop: the diff is the answer (a dry run changes nothing);
  * 3. with deletions pending and no `prune`, refuse the whole apply ({@link PruneRequiredError}):
  *    an entitlement missing from the file is more often a merge accident than a decision;
@@ -12,22 +12,13 @@
  *    the next dry run still shows.
  *
  * Writes run under the operator's (deployment) credentials: the runtime role may only read the
- * entitlements table (serverless.yml `ReadEntitlements`).
+ * entitlements table (serverless.yml `ReadEntitlements`). The CLI (lib/cli/entitlements.ts) gets
+ * the table and the audit sink from lib/wiring/operator.ts; the specs pass fakes.
  */
-import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord, EntitlementAuditDecision } from '../domain/audit';
+import { type Change, diffEntitlements } from '../domain/entitlement-diff';
 import type { Entitlement } from '../domain/types';
-import { DynamoEntitlementStore } from '../dynamodb/entitlement-store';
-import { keys } from '../dynamodb/keys';
-import type { AuditSink } from '../ports';
-import { type Change, diffEntitlements } from './diff';
-
-/** The table as sync needs it. */
-export interface EntitlementTable {
-  list(): Promise<Entitlement[]>;
-  put(entitlement: Entitlement): Promise<void>;
-  delete(id: string): Promise<void>;
-}
+import type { AuditSink, EntitlementTable } from '../ports';
 
 /** Deletions are pending and `prune` was not given; nothing was applied. */
 export class PruneRequiredError extends Error {
@@ -133,39 +124,4 @@ export async function syncEntitlements(
     applied.push(change);
   }
   return { changes, applied, auditId };
-}
-
-/**
- * {@link EntitlementTable} on the DynamoDB entitlements table, through the service's own store
- * (so what is written is what the service will read).
- *
- * @example const table = new DynamoEntitlementTable(documentClient, 'vend-prod-entitlements');
- */
-export class DynamoEntitlementTable implements EntitlementTable {
-  private readonly store: DynamoEntitlementStore;
-
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {
-    this.store = new DynamoEntitlementStore(client, tableName);
-  }
-
-  list(): Promise<Entitlement[]> {
-    return this.store.list();
-  }
-
-  put(entitlement: Entitlement): Promise<void> {
-    return this.store.put(entitlement);
-  }
-
-  async delete(id: string): Promise<void> {
-    await this.client.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: keys.entitlement(id),
-        ConditionExpression: 'attribute_exists(pk)',
-      }),
-    );
-  }
 }

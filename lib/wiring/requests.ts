@@ -1,24 +1,27 @@
 /**
- * Real adapters for the request, approval and Slack functions. Kept apart from lib/wiring.ts so the
- * vend and listing bundles do not carry @slack/web-api and the request stores (cold start, STYLE §12).
+ * Composition root of the request, approval and Slack functions (functions/requests.ts,
+ * functions/slack.ts): their adapters and use cases, built once per process on first use. Kept apart
+ * from ./vend.ts so the vend and listing bundles do not carry @slack/web-api and the request stores
+ * (cold start, STYLE §12).
  */
+
+import { clock } from '../clock';
+import { config } from '../config';
+import { DynamoSlackBindingStore } from '../dynamodb/binding-store';
+import { DynamoReplayGuard } from '../dynamodb/replay-guard';
+import { DynamoRequestStore } from '../dynamodb/request-store';
+import { DynamoReviewStore } from '../dynamodb/review-store';
+import { ulid } from '../ids';
+import { log } from '../log';
+import { countMetric } from '../metrics';
+import { silentNotifier, WebApiSlackNotifier } from '../slack-api/notifier';
+import { vendConsole } from '../usecases/console';
+import type { RequestDeps } from '../usecases/requests';
+import type { SlackDeps } from '../usecases/slack';
+import { vendCredentials } from '../usecases/vend-credentials';
 import { dynamoDocuments } from './clients';
-import { clock } from './clock';
-import { config } from './config';
-import { DynamoSlackBindingStore } from './dynamodb/binding-store';
-import { DynamoReplayGuard } from './dynamodb/replay-guard';
-import { DynamoRequestStore } from './dynamodb/request-store';
-import { DynamoReviewStore } from './dynamodb/review-store';
-import { ulid } from './ids';
-import { log } from './log';
-import { countMetric } from './metrics';
-import { silentNotifier, WebApiSlackNotifier } from './slack/notifier';
-import { vendConsole } from './usecases/console';
-import type { RequestDeps } from './usecases/requests';
-import type { SlackDeps } from './usecases/slack';
-import { vendCredentials } from './usecases/vend-credentials';
-import { consoleDeps, vendDeps } from './wiring';
-import { sessionDeps } from './wiring-sessions';
+import { sessionDeps } from './sessions';
+import { consoleDeps, vendDeps } from './vend';
 
 let requests: RequestDeps | undefined;
 let slack: SlackDeps | undefined;

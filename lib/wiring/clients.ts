@@ -1,7 +1,7 @@
 /**
  * The one place real AWS SDK clients are created, once per process at module scope, so a warm Lambda
- * reuses their connections. Import this module only from functions/ (wiring); lib/ code takes
- * clients as constructor arguments.
+ * reuses their connections. Only the composition root (lib/wiring/) imports this module; adapters
+ * take clients as constructor arguments.
  *
  * Endpoints: the SDK reads `AWS_ENDPOINT_URL` (and `AWS_ENDPOINT_URL_STS` /
  * `AWS_ENDPOINT_URL_DYNAMODB`) by itself (`getEndpointUrlConfig` in @smithy/core), which is how the
@@ -23,7 +23,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { config } from './config';
+import { config } from '../config';
 
 const { region } = config();
 

@@ -1,24 +1,26 @@
 /**
- * Real adapters for the functions, built once per process on first use (so a function that needs
- * only the entitlement store never builds the STS issuer). Functions import from here; use cases
- * never do: they take their ports as arguments.
+ * Composition root of the vend functions (functions/credentials.ts, functions/entitlements.ts): the
+ * configuration (lib/config.ts) read once, the real adapters built once per process on first use
+ * (so a function that needs only the entitlement store never builds the STS issuer), and the use
+ * cases' dependencies. Functions import from here; use cases never do: they take their ports as
+ * arguments. One file per function family: ./requests.ts, ./audit.ts, ./audit-cli.ts.
  * The use cases' clock is lib/clock.ts: the system clock in Lambda, the local stack's own clock when
  * the stack hosts the handlers.
  */
-import { DynamoAuditStore } from './audit/dynamo-audit-store';
+import { DynamoAuditStore } from '../audit/dynamo-audit-store';
+import { clock } from '../clock';
+import { config, sessionsConfig } from '../config';
+import { DynamoEntitlementStore } from '../dynamodb/entitlement-store';
+import { DynamoRateLimitStore } from '../dynamodb/rate-limit-store';
+import { DynamoSessionStore } from '../dynamodb/session-store';
+import { FederationSigninClient } from '../federation/signin';
+import { ulid } from '../ids';
+import { log } from '../log';
+import { countMetric } from '../metrics';
+import { StsCredentialIssuer } from '../sts/issuer';
+import type { ConsoleDeps } from '../usecases/console';
+import type { VendDeps } from '../usecases/vend-credentials';
 import { dynamoDocuments, sts } from './clients';
-import { clock } from './clock';
-import { config, sessionsConfig } from './config';
-import { DynamoEntitlementStore } from './dynamodb/entitlement-store';
-import { DynamoRateLimitStore } from './dynamodb/rate-limit-store';
-import { DynamoSessionStore } from './dynamodb/session-store';
-import { FederationSigninClient } from './federation/signin';
-import { ulid } from './ids';
-import { log } from './log';
-import { countMetric } from './metrics';
-import { StsCredentialIssuer } from './sts/issuer';
-import type { ConsoleDeps } from './usecases/console';
-import type { VendDeps } from './usecases/vend-credentials';
 
 let entitlements: DynamoEntitlementStore | undefined;
 let deps: VendDeps | undefined;

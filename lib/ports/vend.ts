@@ -1,10 +1,12 @@
 /**
- * The ports use cases depend on. Use cases take these interfaces; functions/ wire real adapters
- * (lib/dynamodb, lib/audit, lib/sts) and tests wire fakes. Nothing here does I/O.
+ * The ports of the vend path (lib/usecases/vend-credentials.ts, list-entitlements.ts): where
+ * entitlements live, who issues credentials, and the rate-limit counters. Use cases take these interfaces; lib/wiring/ passes
+ * the real adapters (lib/dynamodb/entitlement-store.ts, lib/sts/issuer.ts) and tests pass fakes.
+ * The errors a {@link CredentialIssuer} may throw are beside it, in ./vend-errors.ts. Nothing here
+ * does I/O.
  */
-import type { AuditRecord } from './domain/audit';
-import type { RateCounter } from './domain/rate-limit';
-import type { Entitlement } from './domain/types';
+import type { RateCounter } from '../domain/rate-limit';
+import type { Entitlement } from '../domain/types';
 
 /**
  * Where entitlement definitions live.
@@ -19,20 +21,6 @@ export interface EntitlementStore {
   list(): Promise<Entitlement[]>;
   /** Creates or replaces one definition (seeding and admin tooling, not the request path). */
   put(entitlement: Entitlement): Promise<void>;
-}
-
-/**
- * The append-only audit trail.
- *
- * @example
- * await audit.append(intentRecord({ … })); // throws AuditUnavailableError if it cannot be recorded
- */
-export interface AuditSink {
-  /**
-   * Appends one record. Never overwrites: a second append with the same record id and time is a
-   * ConflictError. Any failure to record is an AuditUnavailableError (503).
-   */
-  append(record: AuditRecord): Promise<void>;
 }
 
 /** What vend asks STS for. ExternalId is a secret: it goes to STS and nowhere else. */
@@ -64,6 +52,10 @@ export interface IssuedCredentials {
 
 /**
  * Issues credentials for a target role (STS AssumeRole).
+ *
+ * Failures are the errors of ./vend-errors.ts: `StsUnavailableError` (throttled, failing or
+ * unreachable until the deadline), `TargetRoleAccessDeniedError`, `BrokerCredentialsError`,
+ * `UnexpectedStsError`; and the domain's 400s when STS refuses the request itself.
  *
  * @example
  * const creds = await issuer.assume({ roleArn, roleSessionName, externalId, durationSeconds: 900,

@@ -8,13 +8,16 @@
  * answers inside Slack's 3-second window; a final failure is logged (method and Slack's error code,
  * never the token or the message) and reported as `undefined` / `false`.
  *
+ * This is the one module of vend that talks to Slack, so it lives apart from lib/slack/, whose
+ * formats (payload parsing, message rendering, signature checks) are pure and used by use cases.
+ *
  * Debt: a production-grade design would hand failed updates to a queue and retry them later; here
  * the next vote's update (which always renders the full current state) repairs a missed one.
  */
 import type { Logger, LogLevel, WebClient } from '@slack/web-api';
 import { log as defaultLog, type VendLog } from '../log';
-import type { MessageRef, SlackNotifier } from '../usecases/requests-ports';
-import type { SlackMessage } from './messages';
+import type { MessageRef, SlackNotifier } from '../ports';
+import type { SlackMessage } from '../slack/messages';
 
 /** Options of {@link WebApiSlackNotifier}. */
 export interface SlackNotifierOptions {

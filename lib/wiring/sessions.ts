@@ -1,16 +1,17 @@
 /**
- * Real adapters for the sessions function (`GET /v1/sessions`, the revoke routes) and the Slack
- * Revoke button. Kept apart from lib/wiring.ts so the vend bundles do not carry @aws-sdk/client-iam.
+ * Composition root of the sessions function (functions/sessions.ts: `GET /v1/sessions`, the revoke
+ * routes) and of the Slack Revoke button (./requests.ts): their adapters, built once per process on
+ * first use. Kept apart from ./vend.ts so the vend bundles do not carry @aws-sdk/client-iam.
  */
+import { clock } from '../clock';
+import { config, sessionsConfig } from '../config';
+import { DynamoRevocationLedger } from '../dynamodb/revocation-ledger';
+import { ulid } from '../ids';
+import { log } from '../log';
+import { IamDenyListPublisher } from '../revocation/iam-deny-list';
+import type { SessionDeps } from '../usecases/sessions';
 import { dynamoDocuments } from './clients';
-import { clock } from './clock';
-import { config, sessionsConfig } from './config';
-import { DynamoRevocationLedger } from './dynamodb/revocation-ledger';
-import { ulid } from './ids';
-import { log } from './log';
-import { IamDenyListPublisher } from './revocation/iam-deny-list';
-import type { SessionDeps } from './usecases/sessions';
-import { entitlementStore, sessionStore, vendDeps } from './wiring';
+import { entitlementStore, sessionStore, vendDeps } from './vend';
 
 let deps: SessionDeps | undefined;
 

@@ -1,7 +1,9 @@
 /**
  * Reads an SSM Parameter Store value (SecureString decrypted) for ExternalId references, with one
  * signed `AmazonSSM.GetParameter` call. vend needs exactly this one call at sync time, so it is
- * made with the SigV4 signer vend already ships rather than a whole SSM client package.
+ * made with the SigV4 signer vend already ships rather than a whole SSM client package. It is the
+ * adapter behind `ExternalIdResolver.ssm` (lib/entitlements/file.ts); lib/wiring/operator.ts builds
+ * it for `vend entitlements sync`.
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';

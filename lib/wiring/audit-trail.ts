@@ -1,18 +1,18 @@
 /**
- * Builds the sealer/verifier dependencies from parts, without touching lib/clients.ts (which reads
- * the service's whole configuration at load): the Lambda wiring, the CLI (./from-env.ts), the local
- * stack and tests all come through here.
+ * Builds the sealer/verifier dependencies from parts, without touching ./clients.ts (which reads
+ * the service's whole configuration at load): the Lambda wiring (./audit.ts), the CLI
+ * (./audit-cli.ts), the local stack and tests all come through here.
  */
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoAuditStore } from '../audit/dynamo-audit-store';
+import { DynamoDigestStore } from '../audit/dynamo-digest-store';
+import { DynamoSealHeadStore } from '../audit/dynamo-seal-head';
+import { KmsAuditSigner } from '../audit/kms-signer';
+import { LocalAuditSigner } from '../audit/local-signer';
 import { type AuditConfig, requireAuditSigning } from '../config';
+import type { AuditSigner } from '../ports';
 import type { AuditTrailDeps } from '../usecases/audit-trail';
-import { DynamoAuditStore } from './dynamo-audit-store';
-import { DynamoDigestStore } from './dynamo-digest-store';
-import { DynamoSealHeadStore } from './dynamo-seal-head';
-import { KmsAuditSigner } from './kms-signer';
-import { LocalAuditSigner } from './local-signer';
-import type { AuditSigner } from './ports';
 
 /**
  * Builds {@link AuditTrailDeps} from parts: the Lambda wiring, the CLI, the local stack and tests.

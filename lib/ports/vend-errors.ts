@@ -1,8 +1,12 @@
 /**
- * STS failures, one class per failure. Each is built from a {@link StsFault}: a copy of the SDK
- * error with the ExternalId removed from its message, because STS validation messages quote the
- * offending value ("Value '…' at 'externalId' failed to satisfy constraint") and causes get logged.
- * The raw SDK error is never kept as a cause.
+ * The errors a `CredentialIssuer` (./vend.ts) may throw, one class per failure: part of the
+ * port, so that the vend use case can tell them apart (`StsUnavailableError.throttled` feeds the
+ * `StsThrottled` metric) without importing the STS adapter (lib/sts/issuer.ts), which builds them.
+ *
+ * Each is built from a {@link StsFault}: a copy of the SDK error with the ExternalId removed from
+ * its message, because STS validation messages quote the offending value ("Value '…' at
+ * 'externalId' failed to satisfy constraint") and causes get logged. The raw SDK error is never
+ * kept as a cause.
  */
 import { UpstreamUnavailableError } from '../domain/errors';
 

@@ -1,10 +1,11 @@
 /**
  * The difference between the entitlements a file wants and those the table holds, per id and per
  * field, and its text form. The ExternalId takes part in the comparison but never in the text:
- * a change shows as "externalId changed (value not shown)".
+ * a change shows as "externalId changed (value not shown)". Pure: `vend entitlements validate` and
+ * sync (lib/usecases/sync-entitlements.ts) show it, the local stack's seeding uses it.
  */
-import { ENTITLEMENT_KEYS } from '../domain/entitlement';
-import type { Entitlement } from '../domain/types';
+import { ENTITLEMENT_KEYS } from './entitlement';
+import type { Entitlement } from './types';
 
 /** One change to the table. */
 export type Change =

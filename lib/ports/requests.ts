@@ -1,19 +1,13 @@
 /**
- * The ports of the request, approval, break-glass and Slack use cases. Adapters: lib/dynamodb
- * (request-store, review-store, replay-guard, binding-store) and lib/slack/notifier; the unit specs
- * wire in-memory ones (test/unit/usecases/requests-fakes.ts).
+ * The ports of the request, approval and break-glass use cases (lib/usecases/requests.ts): where
+ * requests and break-glass reviews are stored, and the conflict a conditional write on them may
+ * lose. Adapters: lib/dynamodb/request-store.ts and review-store.ts; the unit specs wire in-memory
+ * ones. What those use cases need of Slack is in ./slack.ts.
  */
 import type { ReviewItem } from '../domain/break-glass';
 import { ConflictError } from '../domain/errors';
 import type { AccessRequest, RequestStatus, TransitionCondition, VoteCondition } from '../domain/request';
-import type { SlackBindingStore } from '../slack/bindings';
-import type { SlackMessage } from '../slack/messages';
-
-/** Where a Slack message lives, so it can be updated in place. */
-export interface MessageRef {
-  channel: string;
-  ts: string;
-}
+import type { MessageRef } from './slack';
 
 /** A request as stored: the domain value plus where its approval message was posted. */
 export interface StoredRequest {
@@ -79,27 +73,4 @@ export interface ReviewStore {
   listByStatus?(status: ReviewItem['status'], options?: { limit?: number }): Promise<ReviewItem[]>;
   /** Stores the signed-off review on condition `status = open AND version = next.version - 1`. */
   signOff(next: ReviewItem): Promise<void>;
-}
-
-/** Slack bindings, both ways: Slack user → person (for clicks), person → Slack user (for notices). */
-export interface SlackDirectory extends SlackBindingStore {
-  /** The Slack user to tell things to, for a person's {@link callerId}. */
-  slackUserOf(personId: string): Promise<{ teamId: string; slackUserId: string } | undefined>;
-}
-
-/**
- * Delivers Slack messages. Both methods retry a bounded number of times and never throw: a message
- * that cannot be delivered is logged, and never undoes the decision it reports.
- */
-export interface SlackNotifier {
-  /** Posts a message; the reference of the posted message, or undefined when Slack could not be reached. */
-  post(channel: string, message: SlackMessage): Promise<MessageRef | undefined>;
-  /** Updates a message in place; false when it could not be updated. */
-  update(ref: MessageRef, message: SlackMessage): Promise<boolean>;
-}
-
-/** Where vend posts in Slack; absent channels mean nothing is posted there. */
-export interface SlackChannels {
-  approvers?: string;
-  security?: string;
 }
