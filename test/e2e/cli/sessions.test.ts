@@ -36,6 +36,30 @@ async function decision(accessKeyId: string): Promise<string> {
   return ((await res.json()) as { decision: string }).decision;
 }
 
+describe('vend console --print', () => {
+  it('prints a sign-in URL that lands on the local console page of the assumed role; no key anywhere', async () => {
+    const out = await vend(['console', 'prod-readonly', '--duration', '15m', '--print'], await as('alice'));
+
+    expect(out.code, out.stderr).toBe(0);
+    const url = out.stdout.trim();
+    expect(new URL(url).searchParams.get('Action')).toBe('login');
+    expect(out.stderr).toBe('');
+    expect(`${out.stdout}${out.stderr}`).not.toMatch(/ASIA|SecretAccessKey|SessionToken/);
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('assumed-role/ProdReadOnly/');
+  });
+
+  it('mallory is refused (exit 1, one line)', async () => {
+    const out = await vend(['console', 'prod-readonly', '--print'], await as('mallory'));
+    expect(out.code).toBe(1);
+    expect(out.stdout).toBe('');
+    expect(out.stderr).toMatch(/^vend: [^\n]+\n$/);
+  });
+});
+
+// After the console: revoking alice as a caller (below) denies her sessions issued before the end
+// of that second, so a console sign-in in the same second would be refused, as it should be.
 describe('vend sessions / vend revoke', () => {
   it('alice sees her session; mallory may not revoke it; bob revokes it and it is denied at once', async () => {
     const alice = await as('alice');
@@ -86,27 +110,5 @@ describe('vend sessions / vend revoke', () => {
     expect(out.code).toBe(0);
     expect(out.stdout).toContain(`revoked ${one.auditId} (prod-readonly, alice@example.com, keys)`);
     expect([both.code, neither.code, noReason.code]).toEqual([2, 2, 2]);
-  });
-});
-
-describe('vend console --print', () => {
-  it('prints a sign-in URL that lands on the local console page of the assumed role; no key anywhere', async () => {
-    const out = await vend(['console', 'prod-readonly', '--duration', '15m', '--print'], await as('alice'));
-
-    expect(out.code).toBe(0);
-    const url = out.stdout.trim();
-    expect(new URL(url).searchParams.get('Action')).toBe('login');
-    expect(out.stderr).toBe('');
-    expect(`${out.stdout}${out.stderr}`).not.toMatch(/ASIA|SecretAccessKey|SessionToken/);
-    const page = await fetch(url);
-    expect(page.status).toBe(200);
-    expect(await page.text()).toContain('assumed-role/ProdReadOnly/');
-  });
-
-  it('mallory is refused (exit 1, one line)', async () => {
-    const out = await vend(['console', 'prod-readonly', '--print'], await as('mallory'));
-    expect(out.code).toBe(1);
-    expect(out.stdout).toBe('');
-    expect(out.stderr).toMatch(/^vend: [^\n]+\n$/);
   });
 });
