@@ -12,7 +12,8 @@
  *        ↓
  *   lib/iam/                    the IAM policy evaluator (pure)
  *
- *   adapters (lib/dynamodb/, lib/sts/, lib/audit/, lib/slack-api/, lib/ssm/) implement ports and
+ *   adapters (lib/dynamodb/, lib/sts/, lib/audit/, lib/slack-api/, lib/ssm/, lib/revocation/,
+ *   lib/federation/) implement ports and
  *   import only ports, the domain and the platform modules; lib/wiring/ is the only place that
  *   names them.
  *
@@ -35,7 +36,7 @@ const HTTP = '^lib/http/';
 /** Cross-cutting modules every layer but the domain may use: log, metrics, ids, clock. */
 const PLATFORM = '^lib/(log|metrics|ids|clock)[.]ts$';
 /** Adapters: they talk to the outside and translate its errors. */
-const ADAPTERS = '^lib/(dynamodb|sts|audit|slack-api|ssm)/';
+const ADAPTERS = '^lib/(dynamodb|sts|audit|slack-api|ssm|revocation|federation)/';
 /** Entitlements as code and the trust lint: the operator's tooling, used by the CLI. */
 const TOOLING = '^lib/(entitlements|trust)/';
 const CLI = '^lib/cli/';

@@ -1,14 +1,17 @@
 /**
  * `POST /v1/service/credentials` (SigV4, services) and `POST /v1/credentials` (OIDC JWT, people):
- * vend credentials for an entitlement. Wiring only: the rules are in lib/usecases/vend-credentials.ts.
+ * vend credentials for an entitlement; `POST /v1/console` (people): the same vend, answered as an
+ * AWS console sign-in URL. Wiring only: the rules are in lib/usecases/vend-credentials.ts and
+ * lib/usecases/console.ts.
  */
 import type { AuditRequestContext } from '../lib/domain/audit';
 import { callerFromEvent, callerId } from '../lib/domain/caller';
 import { UnauthenticatedError } from '../lib/domain/errors';
 import type { Caller } from '../lib/domain/types';
 import { type HttpApiEvent, jsonObjectBody, routeParams, withHttp } from '../lib/http';
+import { vendConsole } from '../lib/usecases/console';
 import { recordVendRefusal, vendCredentials } from '../lib/usecases/vend-credentials';
-import { vendDeps } from '../lib/wiring/vend';
+import { consoleDeps, vendDeps } from '../lib/wiring/vend';
 
 // The body's rules (allowed keys, duration, policy) live in the domain, which names the offending
 // field and audits the refusal; the edge only insists on a JSON object.
@@ -38,20 +41,29 @@ export const handler = withHttp(
   async ({ event, body: parsed, annotate }) => {
     const caller = callerFor(event);
     annotate({ callerId: callerId(caller) });
-    const out = await vendCredentials(vendDeps())({
-      caller,
-      body: parsed,
-      request: requestFacts(event),
-    });
+    const input = { caller, body: parsed, request: requestFacts(event) };
+    const out =
+      event.routeKey === 'POST /v1/console'
+        ? await vendConsole(consoleDeps())(input)
+        : await vendCredentials(vendDeps())(input);
     annotate({ entitlement: out.entitlement, auditId: out.auditId });
     return { body: out };
   },
   {
     schema: body,
-    params: { 'POST /v1/service/credentials': routeParams({}), 'POST /v1/credentials': routeParams({}) },
+    params: {
+      'POST /v1/service/credentials': routeParams({}),
+      'POST /v1/credentials': routeParams({}),
+      'POST /v1/console': routeParams({}),
+    },
     // Refusals by the chain itself (413, not JSON) are decisions too: audit them when the caller is known.
     onRefused: async (error, event) => {
-      await recordVendRefusal(vendDeps())({ caller: callerFor(event), error, request: requestFacts(event) });
+      await recordVendRefusal(vendDeps())({
+        caller: callerFor(event),
+        error,
+        request: requestFacts(event),
+        ...(event.routeKey === 'POST /v1/console' ? { delivery: 'console' as const } : {}),
+      });
     },
   },
 );

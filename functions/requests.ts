@@ -1,6 +1,7 @@
 /**
  * The request routes (OIDC JWT, people): `POST /v1/requests`, `GET /v1/requests`,
  * `GET /v1/requests/{id}`, `POST /v1/requests/{id}/approve|deny|cancel`, `POST /v1/requests/{id}/credentials`,
+ * `POST /v1/requests/{id}/console` (a console sign-in URL inside the grant),
  * and the break-glass reviews: `GET /v1/reviews`, `POST /v1/reviews/{id}/sign-off`.
  * Wiring only: lib/usecases/requests.ts decides.
  */
@@ -18,6 +19,7 @@ import {
 } from '../lib/http';
 import {
   cancelPendingRequest,
+  consoleForRequest,
   createRequest,
   decideRequest,
   getRequest,
@@ -46,6 +48,7 @@ const params = {
   'POST /v1/requests/{id}/approve': requestId,
   'POST /v1/requests/{id}/deny': requestId,
   'POST /v1/requests/{id}/credentials': requestId,
+  'POST /v1/requests/{id}/console': requestId,
   'POST /v1/requests/{id}/cancel': requestId,
   'GET /v1/reviews': routeParams({ query: { status: param.oneOf(REVIEW_STATUSES, 'a review status') } }),
   // A review's id is its break-glass request's id.
@@ -97,6 +100,11 @@ export const handler = withHttp(
       }
       case 'POST /v1/requests/{id}/credentials': {
         const out = await vendForRequest(deps)({ ...acting, id, body: parsed });
+        annotate({ entitlement: out.entitlement, auditId: out.auditId });
+        return { body: out };
+      }
+      case 'POST /v1/requests/{id}/console': {
+        const out = await consoleForRequest(deps)({ ...acting, id, body: parsed });
         annotate({ entitlement: out.entitlement, auditId: out.auditId });
         return { body: out };
       }

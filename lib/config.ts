@@ -376,3 +376,66 @@ export function requireAuditSigning(cfg: AuditConfig = auditConfig()): NonNullab
   }
   return cfg.signing;
 }
+
+/**
+ * Settings of live sessions, revocation and console sign-in (docs/revocation.md, docs/api.md).
+ * Read apart from {@link loadConfig}, like the audit settings, so only the functions that need
+ * them read them.
+ */
+export interface SessionsConfig {
+  /**
+   * The group that may see and revoke every live session (`VEND_SECURITY_GROUP`, default
+   * `security-approvers`, the group that reviews break-glass).
+   */
+  readonly securityGroup: string;
+  /**
+   * The AWS federation endpoint (`VEND_FEDERATION_URL`, default
+   * `https://signin.aws.amazon.com/federation`). https, or http on a loopback host (the local stack).
+   */
+  readonly federationUrl: string;
+  /**
+   * The `Issuer` of console sign-in URLs, where the console sends someone whose session ended
+   * (`VEND_CONSOLE_ISSUER`, e.g. the vend web console's URL); absent: not sent.
+   */
+  readonly consoleIssuer: string | undefined;
+}
+
+/** AWS's federation endpoint (IAM User Guide, custom identity broker console access). */
+export const DEFAULT_FEDERATION_URL = 'https://signin.aws.amazon.com/federation';
+
+function httpUrl(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigurationError(`${name} must be a URL`);
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ConfigurationError(`${name} must be an https URL (http only on a loopback host)`);
+  }
+  return url.toString();
+}
+
+/**
+ * Builds the {@link SessionsConfig} from an environment. Pure.
+ *
+ * @example loadSessionsConfig({}).federationUrl // 'https://signin.aws.amazon.com/federation'
+ */
+export function loadSessionsConfig(env: Env): SessionsConfig {
+  return deepFreeze({
+    securityGroup: env.VEND_SECURITY_GROUP?.trim() || 'security-approvers',
+    federationUrl: httpUrl(env, 'VEND_FEDERATION_URL') ?? DEFAULT_FEDERATION_URL,
+    consoleIssuer: httpUrl(env, 'VEND_CONSOLE_ISSUER'),
+  });
+}
+
+let cachedSessions: SessionsConfig | undefined;
+
+/** The process's {@link SessionsConfig}: read from `process.env` on first call. */
+export function sessionsConfig(): SessionsConfig {
+  cachedSessions ??= loadSessionsConfig(process.env);
+  return cachedSessions;
+}

@@ -360,6 +360,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       VEND_SLACK_TEAM_IDS: LOCAL_TEAM_ID,
       VEND_SLACK_APPROVERS_CHANNEL: LOCAL_SLACK_CHANNELS.approvers,
       VEND_SLACK_SECURITY_CHANNEL: LOCAL_SLACK_CHANNELS.security,
+      // Console sign-in goes to the local federation endpoint (docs/local-aws.md).
+      VEND_FEDERATION_URL: `${aws.url}/federation`,
       // serverless.yml hands it to the sealer (`${env:VEND_AUDIT_TRAIL_START, ''}`).
       VEND_AUDIT_TRAIL_START: trailStart,
       ...opts.handlerEnv,
@@ -420,6 +422,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         throw new StackPortInUseError(apiPort, 'VEND_API_PORT', { cause: error });
       throw error;
     });
+    // The console's Issuer is vend's own URL, known only once the gateway listens (port 0 picks
+    // one): it goes into every function's environment now, before any handler reads its
+    // configuration (on first use).
+    if (!opts.handlerEnv?.VEND_CONSOLE_ISSUER) {
+      handlerEnv.VEND_CONSOLE_ISSUER = gateway.url;
+      process.env.VEND_CONSOLE_ISSUER = gateway.url;
+      for (const fn of gateway.service.functions.values()) fn.environment.VEND_CONSOLE_ISSUER = gateway.url;
+    }
     // The web console (served by the gateway at its root) signs in at the issuer with the
     // authorization-code flow: its redirect URIs follow the gateway's URL (docs/local-stack.md).
     oidc.registerClient(webConsoleClient(gateway.url));

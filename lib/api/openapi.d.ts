@@ -103,9 +103,12 @@ export interface paths {
         put?: never;
         /**
          * An AWS console sign-in URL for an entitlement (person)
-         * @description Added by issue 15 (console sign-in). Vends exactly as `POST /v1/credentials` does (same
-         *     rules, same audit, `console` recorded as the delivery), exchanges the session at the AWS
-         *     federation endpoint and answers a sign-in URL. The keys never leave vend.
+         * @description Issue 15 (console sign-in). Vends exactly as `POST /v1/credentials` does (same rules, rate
+         *     limits and audit, `console` recorded as the delivery), exchanges the session at the AWS
+         *     federation endpoint (`getSigninToken`, never with `SessionDuration`: vend's sessions are
+         *     role-chained) and answers a sign-in URL (`Action=login`, `Issuer`, `Destination`). The keys
+         *     never leave vend. The console session ends with the credentials (`expiresAt`). 503
+         *     `upstream_unavailable` when the federation endpoint fails (audited as a denial).
          */
         post: operations["openConsole"];
         delete?: never;
@@ -238,8 +241,8 @@ export interface paths {
         put?: never;
         /**
          * An AWS console sign-in URL inside an approved grant (the requester)
-         * @description Added by issue 15 (console sign-in). As `POST /v1/requests/{id}/credentials`, answered as a
-         *     console sign-in URL instead of keys.
+         * @description Issue 15 (console sign-in). As `POST /v1/requests/{id}/credentials`, answered as a console
+         *     sign-in URL instead of keys.
          */
         post: operations["openConsoleForRequest"];
         delete?: never;
@@ -280,8 +283,9 @@ export interface paths {
         };
         /**
          * Live sessions
-         * @description Added by issue 15 (revocation). One's own live sessions; with `all=true`, every live session
-         *     (approver and security groups only).
+         * @description Issue 15 (revocation). One's own live (unexpired) sessions, revoked ones included, newest
+         *     first; with `all=true`, also every live session of the entitlements one approves, or every
+         *     live session for the security group (`VEND_SECURITY_GROUP`); 403 for anyone else.
          */
         get: operations["listSessions"];
         put?: never;
@@ -306,10 +310,38 @@ export interface paths {
         put?: never;
         /**
          * Revoke one live session at once
-         * @description Added by issue 15 (revocation). Allowed to the session's owner, the entitlement's approver
-         *     groups and the security group. 404 unknown, 409 expired or already revoked.
+         * @description Issue 15 (revocation). Denies every action to the session (its `vend:audit-id`) on its
+         *     role, at once (docs/revocation.md), and audits `revoked`. Allowed to the session's owner,
+         *     the entitlement's approver groups and the security group (403 for anyone else). 404
+         *     unknown, 409 expired or already revoked, 503 when the deny list could not be written (the
+         *     session is then not marked revoked).
          */
         post: operations["revokeSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke every live session of one caller at once
+         * @description Issue 15 (revocation, `vend revoke --caller`). The security group (and the caller
+         *     themselves) revoke every session of that caller issued before now, on every role the
+         *     caller has a live session of (a SourceIdentity + `aws:TokenIssueTime` deny); an approver
+         *     revokes the caller's live sessions of the entitlements they approve, by audit id. 403 for
+         *     anyone else, 404 when the caller has no live session the revoker answers for, 503 when a
+         *     deny list could not be written.
+         */
+        post: operations["revokeCaller"];
         delete?: never;
         options?: never;
         head?: never;
@@ -627,23 +659,53 @@ export interface components {
         ReviewList: {
             reviews: components["schemas"]["Review"][];
         };
-        /** @description One vended session (issue 15). */
+        /** @description One vended session (issue 15). Never a secret. */
         Session: {
             auditId: components["schemas"]["Ulid"];
             caller: components["schemas"]["AuditCaller"];
             entitlement: components["schemas"]["EntitlementId"];
             roleArn: string;
+            assumedRoleArn: string;
+            sourceIdentity: string;
+            /** @description The session's AccessKeyId (not a secret; it finds the session in CloudTrail). */
+            accessKeyId: string;
             issuedAt: components["schemas"]["Time"];
             expiresAt: components["schemas"]["Time"];
             /** @enum {unknown} */
             delivery: "keys" | "console";
+            /** @description The access request the session was vended under, if any. */
+            accessRequestId?: components["schemas"]["Ulid"];
+            /** @enum {unknown} */
+            status: "live" | "revoked" | "expired";
             revoked: boolean;
+            revocation?: components["schemas"]["SessionRevocation"];
+        };
+        SessionRevocation: {
+            at: components["schemas"]["Time"];
+            by: components["schemas"]["AuditCaller"];
+            reason: string;
+            /**
+             * @description `session`: this audit id; `caller`: every session of its caller issued before `at`.
+             * @enum {unknown}
+             */
+            scope: "session" | "caller";
         };
         SessionList: {
             sessions: components["schemas"]["Session"][];
         };
         RevokeBody: {
             reason: components["schemas"]["Reason"];
+        };
+        RevokeCallerBody: {
+            /** @description The caller id as vend writes it (a role ARN, or `<issuer>#<subject>`; `vend sessions --all --json`). */
+            caller: string;
+            reason: components["schemas"]["Reason"];
+        };
+        RevokeCallerResult: {
+            caller: string;
+            /** @description Sessions of that caller issued before this time are denied (where a SourceIdentity deny was written). */
+            before: components["schemas"]["Time"];
+            revoked: components["schemas"]["Session"][];
         };
         AuditCaller: {
             /** @description A role ARN, or `<issuer>#<subject>`. */
@@ -653,7 +715,7 @@ export interface components {
             label: string;
         };
         /** @enum {string} */
-        AuditDecision: "intent" | "issued" | "denied" | "requested" | "approved-vote" | "denied-vote" | "approved" | "denied" | "cancelled" | "expired" | "break-glass" | "review-signed-off" | "entitlement-created" | "entitlement-updated" | "entitlement-deleted";
+        AuditDecision: "intent" | "issued" | "denied" | "requested" | "approved-vote" | "denied-vote" | "approved" | "denied" | "cancelled" | "expired" | "break-glass" | "review-signed-off" | "entitlement-created" | "entitlement-updated" | "entitlement-deleted" | "revoked";
         /** @description One audit record; fields are absent when they do not apply (docs/audit.md). Never a secret. */
         AuditRecord: {
             id: string;
@@ -680,6 +742,11 @@ export interface components {
             ticket?: string;
             comment?: string;
             grantEnd?: components["schemas"]["Time"];
+            /** @enum {unknown} */
+            delivery?: "keys" | "console";
+            revokedCaller?: components["schemas"]["AuditCaller"];
+            /** @enum {unknown} */
+            revocationScope?: "session" | "caller";
         };
         AuditPage: {
             records: components["schemas"]["AuditRecord"][];
@@ -1349,6 +1416,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Session"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    revokeCaller: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevokeCallerBody"];
+            };
+        };
+        responses: {
+            /** @description The sessions revoked. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokeCallerResult"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -37,6 +37,7 @@ const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Command
     load: () => import('./commands/requests'),
   },
   { names: ['reviews', 'review'], load: () => import('./commands/reviews') },
+  { names: ['console', 'sessions', 'revoke'], load: () => import('./commands/sessions') },
   { names: ['audit'], load: () => import('./commands/audit') },
   { names: ['login', 'logout'], load: () => import('./commands/login') },
   { names: ['serve'], load: () => import('./commands/serve') },

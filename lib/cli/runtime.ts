@@ -40,6 +40,8 @@ export interface CliIo {
   selfCommand?: string[];
   /** Told the credential server's URL once it listens (tests). */
   onServe?: (info: { url: string; token: string }) => void;
+  /** Opens a URL in the default browser (`vend console`); default xdg-open / open / start. */
+  openUrl?: (url: string) => Promise<void>;
 }
 
 /** The real process: its stdout, stderr, environment and working directory. */

@@ -14,7 +14,17 @@ import { AuditSecretLeakError } from './errors';
 import type { Caller } from './types';
 
 /** What happened: a vend ({@link VendAuditDecision}) or a step of an access request ({@link RequestAuditDecision}). */
-export type AuditDecision = VendAuditDecision | RequestAuditDecision | EntitlementAuditDecision;
+export type AuditDecision =
+  | VendAuditDecision
+  | RequestAuditDecision
+  | EntitlementAuditDecision
+  | SessionAuditDecision;
+
+/**
+ * `revoked`: a live session was revoked (docs/revocation.md). One record per session, under the
+ * session's own audit id, so the session's trail reads intent, issued, revoked.
+ */
+export type SessionAuditDecision = 'revoked';
 
 /** Changes made by `vend entitlements sync --apply`, one record per entitlement changed. */
 export type EntitlementAuditDecision = 'entitlement-created' | 'entitlement-updated' | 'entitlement-deleted';
@@ -90,6 +100,14 @@ export interface AuditRecord {
   comment?: string;
   /** On transitions to approved (and break-glass): the end of the grant window (ISO 8601). */
   grantEnd?: string;
+  /** On vend records: how the session reaches the caller, `keys` or `console` (a sign-in URL). */
+  delivery?: 'keys' | 'console';
+  /**
+   * On `revoked`: whose session it was (the record's `caller` is who revoked it), and whether the
+   * revocation named this session (`session`) or every session of its caller (`caller`).
+   */
+  revokedCaller?: { id: string; kind: Caller['kind']; label: string };
+  revocationScope?: 'session' | 'caller';
 }
 
 /** Common input of the builders: ids and time are passed in (no clock, no id generator here). */
@@ -110,6 +128,8 @@ export interface VendFacts {
   sourceIdentity: string;
   sessionPolicyHash?: string;
   reason?: string;
+  /** `keys` or `console`. */
+  delivery?: 'keys' | 'console';
 }
 
 /**
@@ -159,6 +179,7 @@ export function deniedRecord(
     sourceIdentity: input.sourceIdentity,
     sessionPolicyHash: input.sessionPolicyHash,
     reason: input.reason,
+    delivery: input.delivery,
   };
   return compact(record);
 }
@@ -276,7 +297,39 @@ function facts(input: VendFacts): Partial<AuditRecord> {
     sourceIdentity: input.sourceIdentity,
     sessionPolicyHash: input.sessionPolicyHash,
     reason: input.reason,
+    delivery: input.delivery,
   };
+}
+
+/** What {@link revokedRecord} records about one revocation of one session. */
+export interface RevocationFacts {
+  /** Who revoked it. */
+  caller: Caller;
+  /** The session's owner, as its records name them. */
+  revokedCaller: { id: string; kind: Caller['kind']; label: string };
+  entitlement: string;
+  roleArn: string;
+  sourceIdentity: string;
+  reason: string;
+  scope: 'session' | 'caller';
+}
+
+/**
+ * The record of a revoked session, under the session's own audit id (the revoker is the record's
+ * `caller`, the session's owner its `revokedCaller`).
+ * @example `revokedRecord({ id: 'r4', time: now, auditId: session.auditId, caller: bob, revokedCaller: session.caller, entitlement, roleArn, sourceIdentity, reason: 'laptop lost', scope: 'session' })`
+ */
+export function revokedRecord(input: AuditBase & RevocationFacts): AuditRecord {
+  return compact({
+    ...base(input, 'revoked'),
+    caller: callerSummary(input.caller),
+    entitlement: input.entitlement,
+    roleArn: input.roleArn,
+    sourceIdentity: input.sourceIdentity,
+    reason: input.reason,
+    revokedCaller: input.revokedCaller,
+    revocationScope: input.scope,
+  });
 }
 
 function callerSummary(caller: Caller): AuditRecord['caller'] {

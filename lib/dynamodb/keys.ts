@@ -26,6 +26,14 @@ export interface AuditKeys extends Key {
   gsi2sk: string;
 }
 
+/** The key attributes a session item carries. */
+export interface SessionKeys extends Key {
+  gsi1pk: string;
+  gsi1sk: string;
+  gsi2pk: string;
+  gsi2sk: string;
+}
+
 /** The key attributes a request item carries. */
 export interface RequestKeys extends Key {
   gsi1pk: string;
@@ -64,6 +72,12 @@ const SLACK_REPLAY_SK = 'REPLAY';
 const RATE_CALLER_PREFIX = 'RATE_CALLER#';
 const RATE_ENTITLEMENT_PREFIX = 'RATE_ENT#';
 const RATE_REQUESTER_PREFIX = 'RATE_REQUESTER#';
+const SESSION_PREFIX = 'SESSION#';
+const SESSION_SK = 'SESSION';
+const SESSION_CALLER_PREFIX = 'SESSION_CALLER#';
+const SESSION_ENTITLEMENT_PREFIX = 'SESSION_ENT#';
+const REVOCATIONS_PREFIX = 'REVOCATIONS#';
+const REVOCATIONS_SK = 'REVOCATIONS';
 
 /** `2026-11-29T10:15:00.000Z` → `2026-11-29`. Throws on anything that is not a UTC ISO time. */
 function utcDay(isoTime: string): string {
@@ -280,6 +294,46 @@ export const keys = {
           ? RATE_ENTITLEMENT_PREFIX + scope.entitlement
           : RATE_REQUESTER_PREFIX + scope.callerId;
     return { pk, sk: windowStart };
+  },
+
+  /**
+   * All keys of one session vend handed out (requests table; lib/dynamodb/session-store.ts). The
+   * index sort keys order by expiry, so "live sessions" is one Query with `gsi?sk > timeBound(now, true)`:
+   * - GSI1 `SESSION_CALLER#<caller id>`: one caller's sessions (`GET /v1/sessions`, `--caller`);
+   * - GSI2 `SESSION_ENT#<entitlement>`: one entitlement's (`all=true` for its approvers).
+   *
+   * @example keys.session({ auditId: '01KB…', callerId: 'http://…/oidc#alice', entitlement: 'prod-readonly', expiresAt: '2026-11-29T10:15:00Z' })
+   * // { pk: 'SESSION#01KB…', sk: 'SESSION', gsi1pk: 'SESSION_CALLER#http://…/oidc#alice', gsi1sk: '2026-11-29T10:15:00.000Z#01KB…', … }
+   */
+  session(s: { auditId: string; callerId: string; entitlement: string; expiresAt: string }): SessionKeys {
+    const sk = timeOrdered(new Date(s.expiresAt).toISOString(), s.auditId);
+    return {
+      ...keys.sessionItem(s.auditId),
+      gsi1pk: keys.sessionsOfCaller(s.callerId),
+      gsi1sk: sk,
+      gsi2pk: keys.sessionsOfEntitlement(s.entitlement),
+      gsi2sk: sk,
+    };
+  },
+  /** The base-table key of a session, by audit id. */
+  sessionItem(auditId: string): Key {
+    return { pk: SESSION_PREFIX + auditId, sk: SESSION_SK };
+  },
+  /** GSI1 partition key of one caller's sessions. */
+  sessionsOfCaller(callerId: string): string {
+    return SESSION_CALLER_PREFIX + callerId;
+  },
+  /** GSI2 partition key of one entitlement's sessions. */
+  sessionsOfEntitlement(entitlement: string): string {
+    return SESSION_ENTITLEMENT_PREFIX + entitlement;
+  },
+  /**
+   * The revocation ledger of one target role (requests table; lib/dynamodb/revocation-ledger.ts):
+   * the live deny-list entries and the generation number, one item per role.
+   * @example keys.revocations('arn:aws:iam::444455556666:role/ProdReadOnly') // { pk: 'REVOCATIONS#arn:aws:iam::444455556666:role/ProdReadOnly', sk: 'REVOCATIONS' }
+   */
+  revocations(roleArn: string): Key {
+    return { pk: REVOCATIONS_PREFIX + roleArn, sk: REVOCATIONS_SK };
   },
 } as const;
 

@@ -9,6 +9,8 @@
  * | audit | `AUDIT#<yyyy-mm-dd>` / `<time>#<id>` | `AUDIT_CALLER#<callerId>` / `<time>#<id>` | `AUDIT_ENT#<entitlement>` / `<time>#<id>` |
  * | audit (digests) | `AUDIT_DIGEST` / `<interval start>` | – (no gsi attributes) | – |
  * | requests | `REQ#<id>` / `REQUEST` | `REQUESTER#<callerId>` / `<createdAt>#<id>` | `REQ_STATUS#<status>` / `<createdAt>#<id>` |
+ * | requests (sessions) | `SESSION#<auditId>` / `SESSION` | `SESSION_CALLER#<callerId>` / `<expiresAt>#<auditId>` | `SESSION_ENT#<entitlement>` / `<expiresAt>#<auditId>` |
+ * | requests (revocation ledger) | `REVOCATIONS#<roleArn>` / `REVOCATIONS` | – | – |
  * | limits | `RATE_CALLER#…`, `RATE_ENT#…`, `RATE_REQUESTER#…` / `<window start>` | – | – |
  *
  * All are on-demand (PAY_PER_REQUEST) and project ALL attributes into their indexes: the items are

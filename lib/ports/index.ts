@@ -9,6 +9,7 @@
  * | ./audit.ts | `AuditSink`, `AuditReader`, `DigestStore`, `AuditSigner` |
  * | ./requests.ts | `RequestStore`, `ReviewStore`, `RequestConflictError` |
  * | ./slack.ts | `SlackBindingStore`, `SlackDirectory`, `SlackNotifier`, `ReplayGuard` |
+ * | ./sessions.ts | `SessionStore`, `RevocationLedger`, `DenyListPublisher`, `SigninTokenIssuer` (live sessions, revocation, console sign-in) |
  *
  * Ports import only the domain (and the pure Slack formats of lib/slack/); adapters implement them
  * and lib/wiring/ hands them to the use cases (docs/architecture.md).
@@ -16,6 +17,7 @@
 export * from './audit';
 export * from './entitlements';
 export * from './requests';
+export * from './sessions';
 export * from './slack';
 export * from './vend';
 export * from './vend-errors';

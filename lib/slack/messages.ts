@@ -56,6 +56,9 @@ export interface SlackMessage {
 /** The block id of the Approve / Deny buttons (gone once the request is decided). */
 export const VOTE_BLOCK_ID = 'vend_vote';
 
+/** The block id of the Revoke button of a break-glass broadcast. */
+export const REVOKE_BLOCK_ID = 'vend_revoke';
+
 /**
  * The approval message for the approvers' channel. While the request is pending (as of `now`, when
  * given) it shows who voted so far and the Approve / Deny buttons (`vend_approve` / `vend_deny`,
@@ -133,10 +136,18 @@ export function approvalMessage(
 }
 
 /**
- * The break-glass broadcast for the security channel.
+ * The break-glass broadcast for the security channel. It carries a Revoke button (`vend_revoke`,
+ * `value` = request id) for the security group: a click revokes every live session vended under
+ * this break-glass request at once (lib/usecases/slack.ts, with the same signature, binding and
+ * rights checks as a vote). Once someone revoked, the message is updated in place with who did
+ * and how many sessions (`revoked`), and the button stays, for sessions vended later.
+ *
  * @example `await slack.chat.postMessage({ channel: securityChannel, ...breakGlassBroadcast(req) })`
  */
-export function breakGlassBroadcast(req: AccessRequest): SlackMessage {
+export function breakGlassBroadcast(
+  req: AccessRequest,
+  revoked?: { by: string; sessions: number; at: string },
+): SlackMessage {
   const blocks: Block[] = [
     { type: 'header', text: plain(`🚨 Break-glass used: ${req.entitlement}`) },
     { type: 'section', fields: requestFields(req, undefined) },
@@ -151,6 +162,33 @@ export function breakGlassBroadcast(req: AccessRequest): SlackMessage {
       ],
     },
   ];
+  if (revoked !== undefined) {
+    const n = revoked.sessions === 1 ? '1 live session' : `${revoked.sessions} live sessions`;
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(`*Revoked* by ${esc(revoked.by)} ${when(revoked.at)}: ${n} denied every action.`),
+    });
+  }
+  blocks.push({
+    type: 'actions',
+    block_id: REVOKE_BLOCK_ID,
+    elements: [
+      {
+        type: 'button',
+        action_id: ACTION_IDS.revoke,
+        value: req.id,
+        style: 'danger',
+        text: plain('Revoke sessions'),
+        confirm: {
+          title: plain('Revoke this break-glass access?'),
+          text: plain('Every live session vended under this request is denied every action at once.'),
+          confirm: plain('Revoke'),
+          deny: plain('Cancel'),
+          style: 'danger',
+        },
+      },
+    ],
+  });
   const text =
     `🚨 Break-glass: ${req.requester.label} took ${req.entitlement} for ${formatDuration(req.durationSeconds)} ` +
     `(ticket ${req.ticket ?? 'none'}): ${req.reason}`;

@@ -144,9 +144,12 @@ export function parseVendCommand(text: string): VendCommand {
  */
 export const parseDuration = parseDurationText;
 
-/** A button click vend acts on. */
+/**
+ * A button click vend acts on: a vote (Approve / Deny on an approval message), or `revoke` (the
+ * Revoke button of a break-glass broadcast, which revokes the request's live sessions).
+ */
 export interface VoteAction {
-  decision: 'approve' | 'deny';
+  decision: 'approve' | 'deny' | 'revoke';
   requestId: string;
   apiAppId: string;
   teamId: string;
@@ -158,11 +161,11 @@ export interface VoteAction {
   messageTs?: string;
 }
 
-/** The action ids of the Approve and Deny buttons. */
-export const ACTION_IDS = { approve: 'vend_approve', deny: 'vend_deny' } as const;
+/** The action ids of the Approve, Deny and Revoke buttons. */
+export const ACTION_IDS = { approve: 'vend_approve', deny: 'vend_deny', revoke: 'vend_revoke' } as const;
 
 /**
- * Parse an interaction body (`payload=<JSON>`, form-encoded) into the vote it carries.
+ * Parse an interaction body (`payload=<JSON>`, form-encoded) into the click it carries.
  *
  * @throws InvalidRequestError no payload, not JSON, not `block_actions`, no app/team/user, an action
  *   that is not one of vend's buttons, or a request id that is not an id
@@ -205,9 +208,13 @@ export function parseInteraction(bodyText: string): VoteAction {
       ? 'approve'
       : action.action_id === ACTION_IDS.deny
         ? 'deny'
-        : undefined;
+        : action.action_id === ACTION_IDS.revoke
+          ? 'revoke'
+          : undefined;
   if (decision === undefined || actions.length !== 1) {
-    throw new InvalidRequestError('the Slack interaction is not one of vend’s Approve / Deny buttons');
+    throw new InvalidRequestError(
+      'the Slack interaction is not one of vend’s Approve / Deny / Revoke buttons',
+    );
   }
   const requestId = str(action.value);
   if (!requestId || !REQUEST_ID.test(requestId)) {

@@ -30,7 +30,8 @@
  *
  * Break-glass reviews (`GET /v1/reviews`, `POST /v1/reviews/{id}/sign-off`) are ./reviews.ts.
  *
- * Vend inside the grant (`POST /v1/requests/{id}/credentials`):
+ * Vend inside the grant (`POST /v1/requests/{id}/credentials`, and `…/console` for a console
+ * sign-in through lib/usecases/console.ts):
  * 1. A duration asked for must be a whole number in [900, 3600] (400 duration_out_of_range, as on
  *    every route); read the request (404 unless visible).
  * 2. `grantedDuration` (403 not the requester, 400 a duration the entitlement does not allow, 403
@@ -84,6 +85,7 @@ import {
   type StoredRequest,
 } from '../ports';
 import { approvalMessage, breakGlassBroadcast, requesterNotice } from '../slack/messages';
+import type { ConsoleResponse } from './console';
 import { limitRequestCreation } from './rate-limit';
 import type { VendInput, VendResponse } from './vend-credentials';
 
@@ -99,6 +101,8 @@ export interface RequestDeps {
   channels: SlackChannels;
   /** The vend use case (`vendCredentials(vendDeps)`), used inside a grant. */
   vend: (input: VendInput) => Promise<VendResponse>;
+  /** The console use case (`vendConsole(consoleDeps)`), used inside a grant; absent: not offered. */
+  console?: (input: VendInput) => Promise<ConsoleResponse>;
   now: () => Date;
   newId: IdGenerator;
   log: Pick<VendLog, 'error' | 'warn'>;
@@ -361,38 +365,66 @@ export interface VendForRequestInput extends Acting {
  * @example `await vendForRequest(deps)({ caller: alice, request: ctx, id, body: {} }) // { credentials, durationSeconds ≤ left, … }`
  */
 export function vendForRequest(deps: RequestDeps): (input: VendForRequestInput) => Promise<VendResponse> {
-  return async ({ caller, request: ctx, id, body }) => {
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new InvalidRequestError(
-        'the body must be a JSON object: { "durationSeconds"?: 900, "policy"?: {…} }',
-      );
-    }
-    const b = body as Record<string, unknown>;
-    // The one duration rule (lib/domain/duration.ts), before anything is read.
-    const requested = parseRequestedDuration(b.durationSeconds);
-    const stored = await deps.requests.get(id);
-    const entitlement = stored ? await deps.entitlements.get(stored.request.entitlement) : undefined;
-    const req = findVisible(id, stored?.request, caller, entitlement);
-    if (b.entitlement !== undefined && b.entitlement !== req.entitlement) {
-      throw new InvalidRequestError(
-        `this request is for "${req.entitlement}"; leave entitlement out or name it`,
-      );
-    }
-    const cap = grantedDuration(req, {
-      caller,
-      ...(requested !== undefined ? { requested } : {}),
-      now: deps.now(),
-      ...(entitlement !== undefined ? { entitlement } : {}),
-    });
-    if (entitlement === undefined) throw new NotEntitledError(req.entitlement);
-    return deps.vend({
-      caller,
-      request: ctx,
-      // Exactly the granted duration: what was asked for, shortened to the grant (never refused
-      // for being longer than what is left; the answer's durationSeconds says what was vended).
-      body: { ...b, entitlement: req.entitlement, durationSeconds: cap },
-      grant: { capSeconds: cap, entitlement, reason: `${req.reason} (request ${req.id})`.slice(0, 512) },
-    });
+  return async (input) => deps.vend(await grantedVend(deps, input));
+}
+
+/**
+ * A console sign-in inside an approved request's grant (`POST /v1/requests/{id}/console`): the same
+ * checks as {@link vendForRequest}, then lib/usecases/console.ts. The body may name a console page
+ * (`destination`).
+ *
+ * @throws ApprovalRequiredError still pending (and every refusal of {@link vendForRequest})
+ * @example `await consoleForRequest(deps)({ caller: dave, request: ctx, id, body: {} }) // { url, expiresAt, … }`
+ */
+export function consoleForRequest(
+  deps: RequestDeps,
+): (input: VendForRequestInput) => Promise<ConsoleResponse> {
+  return async (input) => {
+    if (!deps.console) throw new Error('consoleForRequest: the console use case is not wired');
+    return deps.console(await grantedVend(deps, input));
+  };
+}
+
+/** The vend input inside a grant: who, for exactly the granted duration, capped by it. */
+async function grantedVend(
+  deps: RequestDeps,
+  { caller, request: ctx, id, body }: VendForRequestInput,
+): Promise<VendInput> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new InvalidRequestError(
+      'the body must be a JSON object: { "durationSeconds"?: 900, "policy"?: {…} }',
+    );
+  }
+  const b = body as Record<string, unknown>;
+  // The one duration rule (lib/domain/duration.ts), before anything is read.
+  const requested = parseRequestedDuration(b.durationSeconds);
+  const stored = await deps.requests.get(id);
+  const entitlement = stored ? await deps.entitlements.get(stored.request.entitlement) : undefined;
+  const req = findVisible(id, stored?.request, caller, entitlement);
+  if (b.entitlement !== undefined && b.entitlement !== req.entitlement) {
+    throw new InvalidRequestError(
+      `this request is for "${req.entitlement}"; leave entitlement out or name it`,
+    );
+  }
+  const cap = grantedDuration(req, {
+    caller,
+    ...(requested !== undefined ? { requested } : {}),
+    now: deps.now(),
+    ...(entitlement !== undefined ? { entitlement } : {}),
+  });
+  if (entitlement === undefined) throw new NotEntitledError(req.entitlement);
+  return {
+    caller,
+    request: ctx,
+    // Exactly the granted duration: what was asked for, shortened to the grant (never refused
+    // for being longer than what is left; the answer's durationSeconds says what was vended).
+    body: { ...b, entitlement: req.entitlement, durationSeconds: cap },
+    grant: {
+      capSeconds: cap,
+      entitlement,
+      reason: `${req.reason} (request ${req.id})`.slice(0, 512),
+      requestId: req.id,
+    },
   };
 }
 

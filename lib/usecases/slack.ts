@@ -1,8 +1,9 @@
 /**
  * Slack's two routes: slash commands (`/vend request|break-glass|status|help`) and interactions (the
- * Approve / Deny buttons). Both act as the person a stored binding names, through the same request
- * use cases as the HTTP routes, so every rule (N-of-M, no self-approval, rights at click time, one
- * conditional write per vote) is the same whichever door a person uses.
+ * Approve / Deny buttons, and the Revoke button of a break-glass broadcast). All act as the person
+ * a stored binding names, through the same use cases as the HTTP routes, so every rule (N-of-M, no
+ * self-approval, rights at click time, one conditional write per vote; who may revoke a session)
+ * is the same whichever door a person uses.
  *
  * Primary course (both routes):
  * 1. Verify the v0 signature on the raw bytes (401 on any failure: missing, stale or future
@@ -19,7 +20,10 @@
  * 6. Act: a command answers an ephemeral message (HTTP 200; refusals by the rules are shown to the
  *    person, not as HTTP errors, which Slack would show as "dispatch_failed"); an interaction
  *    answers 200 with an empty body once the vote is stored, or the rule's status (403 / 404 / 409)
- *    with a plain JSON body.
+ *    with a plain JSON body. A Revoke click revokes every live session vended under that
+ *    break-glass request (lib/usecases/sessions.ts: the owner, the entitlement's approvers and the
+ *    security group may), answers 200 once the deny lists hold them, and updates the broadcast in
+ *    place with who revoked; 404 when no session is live, 403 for anyone else.
  *
  * Slack waits 3 seconds: nothing here waits on Slack itself except the notifier, whose retries are
  * bounded by a deadline well inside that window.
@@ -31,7 +35,7 @@ import type { PersonCaller } from '../domain/types';
 import type { VendLog } from '../log';
 import type { ReplayGuard, SlackBindingStore } from '../ports';
 import { personFromBinding } from '../slack/bindings';
-import { formatDuration } from '../slack/messages';
+import { breakGlassBroadcast, formatDuration } from '../slack/messages';
 import {
   allowListed,
   parseInteraction,
@@ -49,6 +53,7 @@ import {
 } from '../slack/verify';
 import type { RequestDeps } from './requests';
 import { createRequest, decideRequest, getRequest } from './requests';
+import { revokeRequestSessions, type SessionDeps } from './sessions';
 
 /** What the Slack use cases need. */
 export interface SlackDeps {
@@ -58,6 +63,8 @@ export interface SlackDeps {
   replay: ReplayGuard;
   bindings: SlackBindingStore;
   requests: RequestDeps;
+  /** The session use cases, for the Revoke button; without them a Revoke click is refused (403). */
+  sessions?: SessionDeps;
   now: () => Date;
   log: Pick<VendLog, 'warn' | 'error'>;
 }
@@ -152,6 +159,7 @@ export function slackInteraction(deps: SlackDeps): (req: SlackHttpRequest) => Pr
     if (!auth.ok) return auth.answer;
     const action = parseInteraction(auth.bodyText);
     try {
+      if (action.decision === 'revoke') return await revokeClick(deps, auth.person, req.context, action);
       await decideRequest(deps.requests)({
         caller: auth.person,
         request: req.context,
@@ -164,6 +172,44 @@ export function slackInteraction(deps: SlackDeps): (req: SlackHttpRequest) => Pr
       throw e;
     }
   };
+}
+
+/**
+ * The Revoke button of a break-glass broadcast: the request must be a break-glass one the person
+ * may see (404 otherwise, as for a vote); its live sessions are revoked as `POST
+ * /v1/sessions/{auditId}/revoke` would revoke each (rights checked per session), and the broadcast
+ * says who revoked them.
+ */
+async function revokeClick(
+  deps: SlackDeps,
+  person: PersonCaller,
+  context: AuditRequestContext,
+  action: ReturnType<typeof parseInteraction>,
+): Promise<SlackHttpAnswer> {
+  if (!deps.sessions) return refuse(403, 'not_configured', 'revoking from Slack is not configured');
+  const req = (await deps.requests.requests.get(action.requestId))?.request;
+  if (req === undefined || !req.breakGlass) {
+    return refuse(404, 'not_found', 'only a break-glass broadcast carries a Revoke button');
+  }
+  const revoked = await revokeRequestSessions(deps.sessions)({
+    caller: person,
+    request: context,
+    accessRequestId: req.id,
+    requesterId: req.requester.id,
+    entitlement: req.entitlement,
+    reason: `revoked from Slack by ${person.email ?? person.subject} (break-glass request ${req.id})`,
+  });
+  if (action.channelId && action.messageTs) {
+    await deps.requests.slack.update(
+      { channel: action.channelId, ts: action.messageTs },
+      breakGlassBroadcast(req, {
+        by: person.email ?? person.subject,
+        sessions: revoked.length,
+        at: deps.now().toISOString(),
+      }),
+    );
+  }
+  return { status: 200 };
 }
 
 /** @throws SlackOriginNotAllowedError a signed request from a workspace or app not allowed (403) */

@@ -16,7 +16,16 @@
  * 7. AssumeRole on the target role with its ExternalId.
  * 8. Write the `issued` audit record. If it cannot be written, the credentials are withheld (503);
  *    the intent and the store's log line carry the AccessKeyId for reconciliation.
- * 9. Return the credentials with the audit id.
+ * 9. Deliver: keys as they are, or (lib/usecases/console.ts) a console sign-in URL, for which the
+ *    federation endpoint is asked for a sign-in token; the keys then never leave vend. A delivery
+ *    that fails is a refusal like any other (503, audited `denied` with its code and detail).
+ * 10. Record the live session (lib/domain/sessions.ts): who, which entitlement and role, the
+ *    assumed-role ARN, SourceIdentity, AccessKeyId, issue and expiry times, `keys` or `console`.
+ *    If it cannot be recorded the session is withheld (503 `upstream_unavailable`, audited
+ *    `denied` after the `issued` record): a session vend cannot list is one nobody could find and
+ *    revoke by its audit id, so it must not be in anyone's hands. The credentials then expire
+ *    unused; the `issued` record and the denial carry the same audit id.
+ * 11. Answer: the credentials (or the sign-in URL) with the audit id.
  *
  * Every refusal after the caller is known writes a `denied` record with its problem code. A denial
  * whose record cannot be written still answers with the denial (nothing is released, and the caller
@@ -32,6 +41,7 @@ import { ENTITLEMENT_ID } from '../domain/limits';
 import { type RateLimitSettings, vendLimits } from '../domain/rate-limit';
 import { sessionName, sessionTags, sourceIdentity, transitiveTagKeys } from '../domain/session';
 import { buildSessionPolicy } from '../domain/session-policy';
+import { actorOf, type Delivery } from '../domain/sessions';
 import type { Caller, Entitlement } from '../domain/types';
 import { parseVendRequest, type VendRequest } from '../domain/vend-request';
 import type { IdGenerator } from '../ids';
@@ -41,7 +51,9 @@ import {
   type AuditSink,
   type CredentialIssuer,
   type EntitlementStore,
+  type IssuedCredentials,
   type RateLimitStore,
+  type SessionStore,
   StsUnavailableError,
 } from '../ports';
 import { enforceRateLimits } from './rate-limit';
@@ -64,6 +76,8 @@ export interface VendDeps {
   issuer: CredentialIssuer;
   /** Rate-limit counters; every vend takes a use of its caller's and its entitlement's limit. */
   limiter: RateLimitStore;
+  /** Live sessions: every session handed out is recorded here (step 10), or withheld. */
+  sessions: SessionStore;
   /** The deployment's rate-limit defaults (an entitlement's `rateLimit` overrides them). */
   rateLimits: RateLimitSettings;
   now: () => Date;
@@ -82,7 +96,29 @@ export interface VendInput {
    * Extra limits from the approval path (a grant's remaining window); absent on direct vends.
    * @internal used by the request use cases
    */
-  grant?: { capSeconds: number; entitlement: Entitlement; reason?: string };
+  grant?: { capSeconds: number; entitlement: Entitlement; reason?: string; requestId?: string };
+}
+
+/** A session STS issued and the audit trail recorded, before it is delivered. */
+export interface IssuedSession {
+  /** Secret parts included: they go to the delivery and nowhere else. */
+  credentials: IssuedCredentials;
+  /** The Expiration as vend answers it (ISO 8601, whole seconds). */
+  expiration: string;
+  entitlement: Entitlement;
+  sourceIdentity: string;
+  durationSeconds: number;
+  auditId: string;
+}
+
+/**
+ * How a session reaches the caller: `keys` (the credentials themselves) or `console` (a sign-in
+ * URL). `hand` runs after the `issued` record and before the session is recorded; what it answers
+ * is what the caller gets.
+ */
+export interface SessionDelivery<T> {
+  kind: Delivery;
+  hand(issued: IssuedSession): Promise<T>;
 }
 
 /**
@@ -96,6 +132,41 @@ export interface VendInput {
  * ```
  */
 export function vendCredentials(deps: VendDeps): (input: VendInput) => Promise<VendResponse> {
+  return vendSession(deps, keysDelivery);
+}
+
+/** Keys: the credentials themselves, with what vend did (CONTRACT §4 vend response). */
+const keysDelivery: SessionDelivery<VendResponse> = {
+  kind: 'keys',
+  hand: async (s) => ({
+    credentials: {
+      AccessKeyId: s.credentials.accessKeyId,
+      SecretAccessKey: s.credentials.secretAccessKey,
+      SessionToken: s.credentials.sessionToken,
+      Expiration: s.expiration,
+    },
+    entitlement: s.entitlement.id,
+    roleArn: s.entitlement.roleArn,
+    assumedRoleArn: s.credentials.assumedRoleArn,
+    sourceIdentity: s.sourceIdentity,
+    durationSeconds: s.durationSeconds,
+    auditId: s.auditId,
+  }),
+};
+
+/**
+ * The vend use case with a chosen delivery (keys, or a console sign-in URL): every rule, limit and
+ * audit record of {@link vendCredentials}, and the delivery's own answer.
+ *
+ * @example
+ * ```ts
+ * const vend = vendSession(deps, { kind: 'console', hand: async (s) => ({ url: await signIn(s) }) });
+ * ```
+ */
+export function vendSession<T>(
+  deps: VendDeps,
+  delivery: SessionDelivery<T>,
+): (input: VendInput) => Promise<T> {
   return async (input) => {
     const auditId = deps.newId(deps.now());
     let body: VendRequest | undefined;
@@ -103,14 +174,21 @@ export function vendCredentials(deps: VendDeps): (input: VendInput) => Promise<V
     try {
       body = parseVendRequest(input.body);
       entitlement = input.grant?.entitlement ?? (await lookup(deps, input.caller, body.entitlement));
-      const out = await issue(deps, input, auditId, body, entitlement);
+      const out = await issue(deps, input, auditId, body, entitlement, delivery);
       deps.metrics?.count('VendIssued');
       return out;
     } catch (e) {
       if (e instanceof VendError) {
         if (e.status < 500) deps.metrics?.count(e instanceof RateLimitedError ? 'RateLimited' : 'VendDenied');
         else if (e instanceof StsUnavailableError && e.throttled) deps.metrics?.count('StsThrottled');
-        await recordDenial(deps, { ...input, auditId, error: e, body: body ?? input.body, entitlement });
+        await recordDenial(deps, {
+          ...input,
+          auditId,
+          error: e,
+          body: body ?? input.body,
+          entitlement,
+          delivery: delivery.kind,
+        });
       }
       throw e;
     }
@@ -121,13 +199,14 @@ async function lookup(deps: VendDeps, caller: Caller, id: string): Promise<Entit
   return resolveEntitlement(caller, id, await deps.entitlements.get(id));
 }
 
-async function issue(
+async function issue<T>(
   deps: VendDeps,
   input: VendInput,
   auditId: string,
   body: VendRequest,
   ent: Entitlement,
-): Promise<VendResponse> {
+  delivery: SessionDelivery<T>,
+): Promise<T> {
   const { caller } = input;
   const durationSeconds = resolveDuration({
     requested: body.durationSeconds,
@@ -144,6 +223,7 @@ async function issue(
     sourceIdentity: sourceIdentity(caller),
     sessionPolicyHash: policy.hash,
     reason: body.reason ?? input.grant?.reason,
+    delivery: delivery.kind,
   };
   const tags = sessionTags({ caller, entitlement: ent, auditId });
 
@@ -170,10 +250,11 @@ async function issue(
 
   // 8. No issued record, no credentials: an error here propagates and the credentials are dropped.
   // The audit store logs the AccessKeyId when this write fails, next to the intent's audit id.
+  const issuedAt = deps.now();
   await deps.audit.append(
     issuedRecord({
-      id: deps.newId(deps.now()),
-      time: deps.now(),
+      id: deps.newId(issuedAt),
+      time: issuedAt,
       auditId,
       request: input.request,
       ...facts,
@@ -182,20 +263,31 @@ async function issue(
     }),
   );
 
-  return {
-    credentials: {
-      AccessKeyId: creds.accessKeyId,
-      SecretAccessKey: creds.secretAccessKey,
-      SessionToken: creds.sessionToken,
-      Expiration: expiration,
-    },
+  // 9. Deliver (a console sign-in asks the federation endpoint); a failure drops the session.
+  const out = await delivery.hand({
+    credentials: creds,
+    expiration,
+    entitlement: ent,
+    sourceIdentity: facts.sourceIdentity,
+    durationSeconds,
+    auditId,
+  });
+
+  // 10. No session record, no session: one vend cannot list is one nobody could revoke by id.
+  await deps.sessions.put({
+    auditId,
+    caller: actorOf(caller),
     entitlement: ent.id,
     roleArn: ent.roleArn,
     assumedRoleArn: creds.assumedRoleArn,
     sourceIdentity: facts.sourceIdentity,
-    durationSeconds,
-    auditId,
-  };
+    accessKeyId: creds.accessKeyId,
+    issuedAt: issuedAt.toISOString(),
+    expiresAt: expiration,
+    delivery: delivery.kind,
+    ...(input.grant?.requestId !== undefined ? { accessRequestId: input.grant.requestId } : {}),
+  });
+  return out;
 }
 
 /**
@@ -221,6 +313,8 @@ export interface RefusalInput {
   /** The raw body, if one was parsed (its entitlement id is recorded when it looks like one). */
   body?: unknown;
   auditId?: string;
+  /** `console` when the refused call asked for a console sign-in. */
+  delivery?: Delivery;
 }
 
 async function recordDenial(
@@ -232,6 +326,7 @@ async function recordDenial(
     error: VendError;
     body?: unknown;
     entitlement?: Entitlement;
+    delivery?: Delivery;
   },
 ): Promise<void> {
   const { error, entitlement: ent } = input;
@@ -251,6 +346,7 @@ async function recordDenial(
         reasonCode: error.code,
         reasonDetail: error.detail,
         reason: typeof parsed?.reason === 'string' ? parsed.reason.slice(0, 512) : undefined,
+        delivery: input.delivery,
       }),
     );
   } catch (e) {

@@ -15,11 +15,13 @@ import { ulid } from '../ids';
 import { log } from '../log';
 import { countMetric } from '../metrics';
 import { silentNotifier, WebApiSlackNotifier } from '../slack-api/notifier';
+import { vendConsole } from '../usecases/console';
 import type { RequestDeps } from '../usecases/requests';
 import type { SlackDeps } from '../usecases/slack';
 import { vendCredentials } from '../usecases/vend-credentials';
 import { dynamoDocuments } from './clients';
-import { vendDeps } from './vend';
+import { sessionDeps } from './sessions';
+import { consoleDeps, vendDeps } from './vend';
 
 let requests: RequestDeps | undefined;
 let slack: SlackDeps | undefined;
@@ -47,6 +49,7 @@ export function requestDeps(): RequestDeps {
       ...(cfg.slack.securityChannel ? { security: cfg.slack.securityChannel } : {}),
     },
     vend: vendCredentials(vend),
+    console: vendConsole(consoleDeps()),
     limiter: vend.limiter,
     rateLimits: cfg.rateLimits,
     now: clock,
@@ -75,6 +78,7 @@ export function slackDeps(): SlackDeps {
     replay: new DynamoReplayGuard(dynamoDocuments, cfg.tables.requests),
     bindings: slackBindings(),
     requests: requestDeps(),
+    sessions: sessionDeps(),
     now: clock,
     log,
   };

@@ -9,18 +9,23 @@
  */
 import { DynamoAuditStore } from '../audit/dynamo-audit-store';
 import { clock } from '../clock';
-import { config } from '../config';
+import { config, sessionsConfig } from '../config';
 import { DynamoEntitlementStore } from '../dynamodb/entitlement-store';
 import { DynamoRateLimitStore } from '../dynamodb/rate-limit-store';
+import { DynamoSessionStore } from '../dynamodb/session-store';
+import { FederationSigninClient } from '../federation/signin';
 import { ulid } from '../ids';
 import { log } from '../log';
 import { countMetric } from '../metrics';
 import { StsCredentialIssuer } from '../sts/issuer';
+import type { ConsoleDeps } from '../usecases/console';
 import type { VendDeps } from '../usecases/vend-credentials';
 import { dynamoDocuments, sts } from './clients';
 
 let entitlements: DynamoEntitlementStore | undefined;
 let deps: VendDeps | undefined;
+let consoleDepsMade: ConsoleDeps | undefined;
+let sessions: DynamoSessionStore | undefined;
 
 /** The entitlement store over the configured table. */
 export function entitlementStore(): DynamoEntitlementStore {
@@ -42,6 +47,7 @@ export function vendDeps(): VendDeps {
       baseDelayMs: cfg.sts.baseDelayMs,
     }),
     limiter: new DynamoRateLimitStore(dynamoDocuments, cfg.tables.limits),
+    sessions: sessionStore(),
     rateLimits: cfg.rateLimits,
     now: clock,
     newId: (time) => ulid(time),
@@ -49,4 +55,21 @@ export function vendDeps(): VendDeps {
     metrics: { count: countMetric },
   };
   return deps;
+}
+
+/** The live-session store over the requests table. */
+export function sessionStore(): DynamoSessionStore {
+  sessions ??= new DynamoSessionStore(dynamoDocuments, config().tables.requests);
+  return sessions;
+}
+
+/** The vend use case's ports plus the federation endpoint: console sign-in. */
+export function consoleDeps(): ConsoleDeps {
+  const cfg = sessionsConfig();
+  consoleDepsMade ??= {
+    ...vendDeps(),
+    signin: new FederationSigninClient({ federationUrl: cfg.federationUrl }),
+    ...(cfg.consoleIssuer ? { consoleIssuer: cfg.consoleIssuer } : {}),
+  };
+  return consoleDepsMade;
 }

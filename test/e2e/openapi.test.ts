@@ -446,6 +446,117 @@ describe('GET /v1/audit', () => {
   });
 });
 
+describe('console sign-in and sessions (after the audit listing, whose decisions above are exact)', () => {
+  it('POST /v1/console: 200 a sign-in URL; 403 for mallory; 400 for a destination off the console', async () => {
+    const out = await expectRoute<{ url: string }>('POST', '/v1/console', 200, '/v1/console', {
+      user: 'alice',
+      body: {
+        entitlement: 'prod-readonly',
+        durationSeconds: 900,
+        destination: 'https://console.aws.amazon.com/s3/',
+      },
+    });
+    const refused = await expectRoute('POST', '/v1/console', 403, '/v1/console', {
+      user: 'mallory',
+      body: { entitlement: 'prod-readonly' },
+    });
+    await expectRoute('POST', '/v1/console', 400, '/v1/console', {
+      user: 'alice',
+      body: { entitlement: 'prod-readonly', destination: 'https://evil.example/' },
+    });
+
+    expect(new URL(out.url).searchParams.get('Action')).toBe('login');
+    expect(codeOf(refused)).toBe('not_entitled');
+  });
+
+  it('POST /v1/requests/{id}/console: 200 inside an approved grant; 403 while pending; 404 unknown', async () => {
+    const req = await expectRoute<AccessRequest>('POST', '/v1/requests', 201, '/v1/requests', {
+      user: 'alice',
+      body: { entitlement: 'prod-admin', reason: 'INC-12 console look', durationSeconds: 900 },
+    });
+    const path = `/v1/requests/${req.id}/console`;
+    expect(
+      codeOf(await expectRoute('POST', '/v1/requests/{id}/console', 403, path, { user: 'alice', body: {} })),
+    ).toBe('approval_required');
+    for (const approver of ['bob', 'carol']) {
+      await expectRoute('POST', '/v1/requests/{id}/approve', 200, `/v1/requests/${req.id}/approve`, {
+        user: approver,
+        body: {},
+      });
+    }
+
+    await expectRoute('POST', '/v1/requests/{id}/console', 200, path, { user: 'alice', body: {} });
+    await expectRoute('POST', '/v1/requests/{id}/console', 404, `/v1/requests/${UNKNOWN_ID}/console`, {
+      user: 'alice',
+      body: {},
+    });
+  });
+
+  it('GET /v1/sessions: 200 own and all; 403 all for mallory; 400 for a bad all', async () => {
+    const own = await expectRoute<{ sessions: { auditId: string }[] }>(
+      'GET',
+      '/v1/sessions',
+      200,
+      '/v1/sessions',
+      {
+        user: 'alice',
+      },
+    );
+    await expectRoute('GET', '/v1/sessions', 200, '/v1/sessions', { user: 'bob', query: '?all=true' });
+    expect(
+      codeOf(
+        await expectRoute('GET', '/v1/sessions', 403, '/v1/sessions', {
+          user: 'mallory',
+          query: '?all=true',
+        }),
+      ),
+    ).toBe('not_entitled');
+    await expectRoute('GET', '/v1/sessions', 400, '/v1/sessions', { user: 'bob', query: '?all=maybe' });
+
+    expect(own.sessions.length).toBeGreaterThan(0);
+  });
+
+  it('POST /v1/sessions/{auditId}/revoke: 200 for bob; 403 for mallory; 409 again; 404 unknown; 400 without a reason', async () => {
+    const vended = await expectRoute<VendResponse>('POST', '/v1/credentials', 200, '/v1/credentials', {
+      user: 'alice',
+      body: { entitlement: 'prod-readonly', durationSeconds: 900 },
+    });
+    const route = '/v1/sessions/{auditId}/revoke';
+    const path = `/v1/sessions/${vended.auditId}/revoke`;
+    const body = { reason: 'laptop lost' };
+
+    expect(codeOf(await expectRoute('POST', route, 403, path, { user: 'mallory', body }))).toBe(
+      'not_entitled',
+    );
+    await expectRoute('POST', route, 400, path, { user: 'bob', body: {} });
+    await expectRoute('POST', route, 200, path, { user: 'bob', body });
+    expect(codeOf(await expectRoute('POST', route, 409, path, { user: 'bob', body }))).toBe('conflict');
+    await expectRoute('POST', route, 404, `/v1/sessions/${UNKNOWN_ID}/revoke`, { user: 'bob', body });
+  });
+
+  it('POST /v1/sessions/revoke: 200 for carol (security); 403 for mallory; 404 for a caller with nothing live', async () => {
+    const own = await expectRoute<{ sessions: { caller: { id: string } }[] }>(
+      'GET',
+      '/v1/sessions',
+      200,
+      '/v1/sessions',
+      {
+        user: 'alice',
+      },
+    );
+    const caller = own.sessions[0]?.caller.id ?? '';
+    const route = '/v1/sessions/revoke';
+
+    expect(
+      codeOf(
+        await expectRoute('POST', route, 403, route, { user: 'mallory', body: { caller, reason: 'x' } }),
+      ),
+    ).toBe('not_entitled');
+    await expectRoute('POST', route, 200, route, { user: 'carol', body: { caller, reason: 'alice left' } });
+    await expectRoute('POST', route, 404, route, { user: 'carol', body: { caller, reason: 'again' } });
+  });
+});
+
 describe('Slack routes (Slack signature)', () => {
   const signed = (body: string, secret = stack.stack.handlerEnv.VEND_SLACK_SIGNING_SECRET ?? '') => {
     const ts = String(Math.floor(Date.now() / 1000));

@@ -37,7 +37,7 @@ export interface Route {
   /** The route key's path, e.g. `/v1/requests/{id}/approve`. */
   path: string;
   /** `functions/<module>.handler`. */
-  module: 'health' | 'credentials' | 'entitlements' | 'requests' | 'audit' | 'slack';
+  module: 'health' | 'credentials' | 'entitlements' | 'requests' | 'audit' | 'slack' | 'sessions';
 }
 
 /** One generated request. */

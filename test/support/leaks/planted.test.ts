@@ -204,7 +204,12 @@ describe('planted leaks are each caught', () => {
     ] as const) {
       plantInAssumedRoleArn(value);
       const found = await caught(async () => expect((await vend()).status).toBe(200));
-      expect(found, kind).toEqual([`${kind} @ response POST /v1/service/credentials`]);
+      // The assumed-role ARN is also kept in the session record (requests table), so a value
+      // planted in it is caught on that write too.
+      expect(found, kind).toEqual([
+        `${kind} @ request dynamodb PutItem vend-dev-requests`,
+        `${kind} @ response POST /v1/service/credentials`,
+      ]);
     }
   });
 
@@ -219,6 +224,8 @@ describe('planted leaks are each caught', () => {
     });
     expect(found).toEqual([
       'ExternalId @ child node vend.js stdout',
+      // the session record keeps the assumed-role ARN (requests table)
+      'ExternalId @ request dynamodb PutItem vend-dev-requests',
       'ExternalId @ response POST /v1/service/credentials',
     ]);
   });

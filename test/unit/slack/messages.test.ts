@@ -13,6 +13,7 @@ import {
   type Block,
   breakGlassBroadcast,
   formatDuration,
+  REVOKE_BLOCK_ID,
   requesterNotice,
   VOTE_BLOCK_ID,
 } from '../../../lib/slack/messages';
@@ -155,8 +156,34 @@ describe('breakGlassBroadcast', () => {
       '🚨 Break-glass: dave@example.com took prod-admin for 1h (ticket INC-7): primary db down',
     );
     expect(allText(msg)).toContain('review is open');
-    expect(actions(msg.blocks)).toHaveLength(0);
     expect(allText(msg)).not.toContain('prod-breakglass-ext-5d8e');
+  });
+
+  it('carries one Revoke button for the request, behind a confirmation; once used, says who revoked', () => {
+    const req = breakGlassRequest({
+      id: '01JBG',
+      now: T0,
+      caller: dave(),
+      entitlement: prodAdmin(),
+      body: { entitlement: 'prod-admin', breakGlass: true, reason: 'primary db down', ticket: 'INC-7' },
+    });
+
+    const [block] = actions(breakGlassBroadcast(req).blocks);
+    const after = breakGlassBroadcast(req, { by: 'bob@example.com', sessions: 2, at: at(60).toISOString() });
+
+    expect(block).toMatchObject({
+      block_id: REVOKE_BLOCK_ID,
+      elements: [
+        {
+          action_id: 'vend_revoke',
+          value: '01JBG',
+          style: 'danger',
+          confirm: { confirm: { text: 'Revoke' } },
+        },
+      ],
+    });
+    expect(allText(after)).toMatch(/\*Revoked\* by bob@example.com .*: 2 live sessions denied every action/);
+    expect(actions(after.blocks)).toHaveLength(1);
   });
 });
 

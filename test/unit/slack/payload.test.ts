@@ -157,6 +157,12 @@ describe('parseInteraction', () => {
     expect(out.decision).toBe('deny');
   });
 
+  it('a Revoke click (the break-glass broadcast’s button)', () => {
+    const out = parseInteraction(interaction({ actions: [{ action_id: 'vend_revoke', value: '01JDEMO' }] }));
+
+    expect(out).toMatchObject({ decision: 'revoke', requestId: '01JDEMO' });
+  });
+
   it('an org-wide install without team falls back to the user team', () => {
     expect(parseInteraction(interaction({ team: null })).teamId).toBe('T0VENDLOCAL');
   });

@@ -17,6 +17,7 @@ import type { AssumeRoleParams, AuditSink, CredentialIssuer, EntitlementStore } 
 import { recordVendRefusal, type VendDeps, vendCredentials } from '../../../lib/usecases/vend-credentials';
 import { alice, ciService, mallory, rawEntitlements } from '../domain/world';
 import { MemoryLimiter } from './limiter-fake';
+import { MemorySessionStore } from './sessions-fake';
 
 const NOW = new Date('2026-11-29T10:00:00.000Z');
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY';
@@ -67,6 +68,7 @@ let store: Store;
 let audit: Audit;
 let issuer: Issuer;
 let limiter: MemoryLimiter;
+let sessions: MemorySessionStore;
 let deps: VendDeps;
 let seq: number;
 
@@ -85,12 +87,14 @@ beforeEach(() => {
   audit = new Audit();
   issuer = new Issuer();
   limiter = new MemoryLimiter();
+  sessions = new MemorySessionStore();
   seq = 0;
   deps = {
     entitlements: store,
     audit,
     issuer,
     limiter,
+    sessions,
     rateLimits: LIMITS,
     now: () => NOW,
     newId: () => `01JD000000000000000000${String(++seq).padStart(4, '0')}`,
@@ -143,6 +147,31 @@ describe('vend, primary course', () => {
     expect(text).not.toContain('prod-s3-ext-19c2');
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain(TOKEN);
+  });
+
+  it('records the live session after the issued record: who, what, the assumed role, keys', async () => {
+    const out = await vendCredentials(deps)({
+      caller: alice(),
+      body: { entitlement: 'prod-readonly' },
+      request,
+    });
+
+    const session = sessions.items.get(out.auditId);
+    expect(session).toEqual({
+      auditId: out.auditId,
+      caller: { id: 'http://127.0.0.1:4566/oidc#alice', kind: 'person', label: 'alice@example.com' },
+      entitlement: 'prod-readonly',
+      roleArn: 'arn:aws:iam::444455556666:role/ProdReadOnly',
+      assumedRoleArn: out.assumedRoleArn,
+      sourceIdentity: 'alice@example.com',
+      accessKeyId: 'ASIAEXAMPLE000000001',
+      issuedAt: NOW.toISOString(),
+      expiresAt: out.credentials.Expiration,
+      delivery: 'keys',
+    });
+    expect(JSON.stringify(session)).not.toContain(SECRET);
+    expect(JSON.stringify(session)).not.toContain(TOKEN);
+    expect(audit.records.map((r) => r.delivery)).toEqual(['keys', 'keys']);
   });
 
   it('vends to a person by group', async () => {
@@ -347,6 +376,19 @@ describe('vend fails closed', () => {
     expect(issuer.calls).toHaveLength(1);
     expect(JSON.stringify(e)).not.toContain(SECRET);
     expect(audit.records.map((r) => r.decision)).toEqual(['intent']);
+  });
+
+  it('session record fails → 503 and the session is withheld, after an issued and then a denied record', async () => {
+    sessions.failPut = true;
+    const e = await refusal(
+      vendCredentials(deps)({ caller: ciService(), body: { entitlement: 'prod-readonly' }, request }),
+    );
+    expect(e.code).toBe('upstream_unavailable');
+    expect(JSON.stringify(e)).not.toContain(SECRET);
+    expect(audit.records.map((r) => r.decision)).toEqual(['intent', 'issued', 'denied']);
+    expect(new Set(audit.records.map((r) => r.auditId)).size).toBe(1);
+    expect(audit.records[2]?.reasonCode).toBe('upstream_unavailable');
+    expect(sessions.items.size).toBe(0);
   });
 
   it('STS unavailable → 503 and a denied record with the same audit id as the intent', async () => {
