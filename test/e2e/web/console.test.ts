@@ -4,13 +4,13 @@
  * of their own) per demo person. The people sign in through the local issuer's login form, exactly
  * as a person would, and then act as the issue's stories tell:
  * - alice sees prod-readonly and gets keys once; they are gone after she navigates away and were
- *   never in storage, a cookie or a URL;
+ *   never in storage, a cookie or a URL; she opens the console and lands on the local console page;
  * - alice requests prod-admin, bob and carol approve from their own browsers, alice's page shows
  *   the approval without a reload and she uses the grant; her own request has no buttons for her,
  *   and the server refuses her vote anyway;
  * - a reason carrying markup is shown as text and runs nothing; its requester cancels it;
  * - dave breaks glass after its warning; erin finds it in Audit (filters, paging, sealed-up-to) and
- *   in Reviews; bob signs the review off;
+ *   in Reviews; bob signs the review off; bob revokes alice's live session from Sessions;
  * - mallory sees no entitlement and no approval;
  * - when the access token's lifetime is over, the page drops it and asks to sign in again;
  * - axe-core finds no serious or critical violation on any page.
@@ -183,6 +183,7 @@ describe('the web console in Chromium', () => {
   let carol: Person;
   let erin: Person;
   let adminRequestId: string;
+  let aliceKeysAuditId: string;
 
   it('alice signs in through the issuer login form and sees prod-readonly; the code leaves the address bar', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -230,6 +231,8 @@ describe('the web console in Chromium', () => {
     const sessionToken = /AWS_SESSION_TOKEN='([^']+)'/.exec(exports)?.[1];
     const keyId = /AWS_ACCESS_KEY_ID='([^']+)'/.exec(exports)?.[1];
     expect(keyId).toMatch(/^ASIA/);
+    aliceKeysAuditId = /audit id (\w+)/.exec((await panel.textContent()) ?? '')?.[1] ?? '';
+    expect(aliceKeysAuditId).toMatch(/^[0-9A-Z]{26}$/);
     expect(secret?.length).toBeGreaterThan(20);
     expect(sessionToken?.length).toBeGreaterThan(20);
     await expect(panel.getByRole('button', { name: 'Copy exports' }).count()).resolves.toBe(1);
@@ -251,6 +254,25 @@ describe('the web console in Chromium', () => {
       expect(alice.urls.filter((u) => u.includes(value))).toEqual([]);
     }
     expect(alice.tokens).toHaveLength(1);
+  }, 60_000);
+
+  it('alice opens the console: a new tab lands on the local console page for her ProdReadOnly session', async () => {
+    const [tab] = await Promise.all([
+      alice.context.waitForEvent('page'),
+      article(alice, 'prod-readonly').getByRole('button', { name: 'Open console' }).click(),
+    ]);
+    await tab.waitForURL(/\/federation\/console\//);
+    await tab
+      .getByText(/assumed-role\/ProdReadOnly\//)
+      .first()
+      .waitFor();
+    await article(alice, 'prod-readonly')
+      .getByText(/Console opened in a new tab for arn:aws:sts::444455556666:assumed-role\/ProdReadOnly\//)
+      .waitFor();
+    expect(await tab.evaluate<boolean>('window.opener === null')).toBe(true);
+    expect(alice.page.url()).toBe(`${stack.apiUrl}/#/access`);
+    expect(alice.urls.filter((u) => /SigninToken=/.test(u))).toEqual([]);
+    await tab.close();
   }, 60_000);
 
   it('alice requests prod-admin; her own request has no buttons for her and the server refuses her vote', async () => {
@@ -443,6 +465,29 @@ describe('the web console in Chromium', () => {
       .waitFor();
   }, 120_000);
 
+  it("bob revokes alice's live session from Sessions; both their pages show it revoked", async () => {
+    await goTo(bob, 'Sessions');
+    await bob.page.getByText(/^Every live session vend has issued\./).waitFor();
+    const row = bob.page.getByRole('row').filter({ hasText: aliceKeysAuditId });
+    await row.getByText('alice@example.com').waitFor();
+    await checkA11y(bob, 'sessions');
+    await shot(bob, 'sessions');
+    await row.getByRole('button', { name: `Revoke session ${aliceKeysAuditId}` }).click();
+    await row.getByLabel('Reason').fill('laptop lost');
+    await row.getByRole('button', { name: 'Revoke now' }).click();
+    await bob.page.getByText(`Session ${aliceKeysAuditId} revoked.`).waitFor();
+    await row.getByText('revoked', { exact: true }).waitFor();
+
+    await goTo(alice, 'Sessions');
+    await alice.page.getByText(/^Your live sessions\./).waitFor();
+    await alice.page
+      .getByRole('row')
+      .filter({ hasText: aliceKeysAuditId })
+      .getByText('revoked', { exact: true })
+      .waitFor();
+    await checkA11y(alice, 'sessions-own');
+  }, 60_000);
+
   it("signs out when the token's lifetime is over and offers to sign in again", async () => {
     const carol2 = await signIn('carol', { fakeClock: true });
     await goTo(carol2, 'Approvals');
@@ -471,6 +516,8 @@ describe('the web console in Chromium', () => {
         'audit',
         'reviews',
         'reviews-auditor',
+        'sessions',
+        'sessions-own',
       ].sort(),
     );
     const serious = [...a11y.entries()].flatMap(([page, found]) =>

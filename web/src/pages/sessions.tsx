@@ -7,11 +7,17 @@
 import { useState } from 'preact/hooks';
 import { ApiError, path } from '../api';
 import type { LiveSession } from '../api-types';
-import { Empty, ErrorNote, Time } from '../components';
+import { Empty, ErrorNote, StatusBadge, Time } from '../components';
 import type { PageProps } from '../context';
 import { useLoad } from '../hooks';
 
 export const SESSIONS_POLL_MS = 5_000;
+
+/** `arn:aws:iam::444455556666:role/ProdReadOnly` → `ProdReadOnly (444455556666)`; the ARN is the cell's title. */
+function roleLabel(arn: string): string {
+  const m = /^arn:[^:]+:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(arn);
+  return m ? `${m[2]} (${m[1]})` : arn;
+}
 
 function SessionRow({
   s,
@@ -49,9 +55,7 @@ function SessionRow({
         {s.caller.label}
       </td>
       <td>{s.entitlement}</td>
-      <td>
-        <code>{s.roleArn}</code>
-      </td>
+      <td title={s.roleArn}>{roleLabel(s.roleArn)}</td>
       <td>
         <Time iso={s.issuedAt} />
       </td>
@@ -60,8 +64,16 @@ function SessionRow({
       </td>
       <td>{s.delivery}</td>
       <td>
-        {s.revoked ? (
-          <span class="badge badge-revoked">revoked</span>
+        {s.status !== 'live' || s.revoked ? (
+          <>
+            <StatusBadge status={s.revoked ? 'revoked' : s.status} />
+            {s.revocation && (
+              <span class="muted user-text">
+                {' '}
+                by {s.revocation.by.label}: {s.revocation.reason}
+              </span>
+            )}
+          </>
         ) : asking ? (
           <form onSubmit={revoke} class="inline-form">
             <label for={`revoke-${s.auditId}`}>Reason</label>
@@ -144,7 +156,7 @@ export function SessionsPage({ api }: PageProps) {
                 <th scope="col">Issued</th>
                 <th scope="col">Expires</th>
                 <th scope="col">Delivery</th>
-                <th scope="col">Revoke</th>
+                <th scope="col">Status</th>
               </tr>
             </thead>
             <tbody>
