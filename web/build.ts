@@ -85,10 +85,11 @@ export async function buildWeb(opts: { outDir?: string } = {}): Promise<WebBuild
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const out = process.argv.indexOf('--out');
   const built = await buildWeb({ outDir: out >= 0 ? process.argv[out + 1] : undefined });
+  // On stderr: `npm pack --json` runs `prepare`, and its stdout must stay the JSON.
   for (const f of built.files) {
-    console.log(
-      `web: ${f.name.padEnd(24)} ${String(f.bytes).padStart(7)} B  ${String(f.gzipBytes).padStart(6)} B gzip`,
+    process.stderr.write(
+      `web: ${f.name.padEnd(24)} ${String(f.bytes).padStart(7)} B  ${String(f.gzipBytes).padStart(6)} B gzip\n`,
     );
   }
-  console.log(`web: built into ${built.outDir}`);
+  process.stderr.write(`web: built into ${built.outDir}\n`);
 }
