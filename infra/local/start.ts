@@ -67,6 +67,7 @@ export function banner(stack: Stack, seconds: number): string {
   return `vend local stack is up (${seconds.toFixed(1)} s); state in ${stack.dataDir}
 
   vend API (local API Gateway)       ${stack.apiUrl}
+  Web console                        ${stack.apiUrl}/   (sign in as a demo person)
   AWS endpoint (STS, DynamoDB, KMS)  ${stack.awsUrl}
   OIDC issuer                        ${stack.oidc.issuer}
   Slack Web API sink                 ${stack.awsUrl}/slack/api/   (recorded calls: ${stack.awsUrl}/slack/messages)

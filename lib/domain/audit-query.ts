@@ -27,7 +27,7 @@ const DAY_MS = 86_400_000;
 const FILTER_NAMES = ['since', 'until', 'caller', 'entitlement', 'decision', 'requestId'] as const;
 const ALLOWED = new Set<string>([...FILTER_NAMES, 'cursor', 'limit']);
 // Decisions are an open set (intent, issued, denied, and request-lifecycle ones): shape only.
-const DECISION = /^[a-z][a-z_]{0,31}$/;
+const DECISION = /^[a-z][a-z_-]{0,31}$/;
 const REQUEST_ID = /^[A-Za-z0-9._:=-]{1,128}$/;
 // Caller ids are role ARNs or `<issuer>#<subject>`: printable ASCII, bounded.
 const CALLER_ID = /^[\x21-\x7e]{1,512}$/;

@@ -3,6 +3,9 @@
  * authorizes like API Gateway (./authorizers), builds payload-2.0 events (./event), runs the real
  * handlers in-process (./invoke) and maps their results (./result).
  *
+ * Outside `/v1/`, GET and HEAD that match no route get the web console (./static.ts), as CloudFront
+ * serves it beside the API in AWS.
+ *
  * Gateway-generated answers: unknown route 404 `{"message":"Not Found"}`; body over 10 MB 413
  * `{"message":"Request Entity Too Large"}`; handler error, timeout or unmappable result 500
  * `{"message":"Internal Server Error"}`. Every response carries `apigw-requestid`.
@@ -10,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { RawRequest } from '../types';
 import {
   type AuthOutcome,
@@ -24,6 +28,7 @@ import { FunctionRunner } from './invoke';
 import { type GatewayResponse, gatewayError, mapResult } from './result';
 import { compileRoutes, matchRoute } from './routes';
 import { loadServerless, ServerlessConfigError, type ServiceDef } from './serverless';
+import { createWebApp } from './static';
 
 /** HTTP API's payload limit. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -58,6 +63,11 @@ export interface GatewayOptions {
   log?: (line: string) => void;
   stage?: string;
   accountId?: string;
+  /**
+   * The web console's built files (default `<serverless.yml's dir>/dist/web`), served at `/`; `false`
+   * serves none. It signs in at the issuer of serverless.yml's JWT authorizer.
+   */
+  webDir?: string | false;
 }
 
 export interface Gateway {
@@ -152,6 +162,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   }
   Object.assign(process.env, opts.env);
   const log = opts.log ?? (() => {});
+  const issuer = [...service.authorizers.values()][0]?.issuer;
+  const web =
+    opts.webDir === false || !issuer
+      ? undefined
+      : createWebApp({
+          dir: opts.webDir ?? join(service.rootDir, 'dist', 'web'),
+          issuer,
+          auditorsGroup: service.functions.get('audit')?.environment.VEND_AUDITORS_GROUP || undefined,
+        });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = Date.now();
@@ -183,7 +202,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     const match = matchRoute(routes, method, path);
     if (!match) {
-      finish(gatewayError(404, 'Not Found'));
+      finish((await web?.(method, path)) ?? gatewayError(404, 'Not Found'));
       return;
     }
     const route = match.route;

@@ -50,6 +50,13 @@ describe('parsing GET /v1/audit filters', () => {
     expect(q.limit).toBe(5);
   });
 
+  it('takes the request-path decisions, hyphens included (break-glass, review-signed-off)', () => {
+    expect(parseAuditQuery({ decision: 'break-glass' }, NOW).filters.decision).toBe('break-glass');
+    expect(parseAuditQuery({ decision: 'review-signed-off' }, NOW).filters.decision).toBe(
+      'review-signed-off',
+    );
+  });
+
   it.each([
     [{ since: 'yesterday' }, /since/],
     [{ until: '2026-13-45T00:00:00Z' }, /until/],
