@@ -11,10 +11,12 @@ import { callerFromEvent, callerId } from '../lib/domain/caller';
 import { vendLimits, windowOf } from '../lib/domain/rate-limit';
 import { sessionName, sessionTags, sourceIdentity, transitiveTagKeys } from '../lib/domain/session';
 import { buildSessionPolicy } from '../lib/domain/session-policy';
+import { actorOf } from '../lib/domain/sessions';
 import type { Caller, Entitlement } from '../lib/domain/types';
 import { DynamoEntitlementStore } from '../lib/dynamodb/entitlement-store';
 import { keys } from '../lib/dynamodb/keys';
 import { takeInput } from '../lib/dynamodb/rate-limit-store';
+import { DynamoSessionStore } from '../lib/dynamodb/session-store';
 import { ulid } from '../lib/ids';
 import type { Operation } from './load';
 
@@ -74,7 +76,7 @@ export function iamCaller(principal: IamPrincipal, accessKeyId: string): Caller 
  * The baseline: vend's backend calls on vend's own clients, in vend's order and with vend's
  * concurrency: entitlement GetItem; the caller's and the entitlement's rate-limit counters, one
  * conditional UpdateItem each, sent together as the limiter sends them (one round trip); audit
- * intent PutItem; AssumeRole; audit issued PutItem. Parameters are built by the same domain
+ * intent PutItem; AssumeRole; audit issued PutItem; the live-session PutItem. Parameters are built by the same domain
  * functions vend uses, so items and the AssumeRole input have the same size and shape (ExternalId,
  * SourceIdentity, the four `vend:*` transitive tags, and a session policy exactly when vend would
  * send one: prod-readonly has no ceiling, so none); the counter writes are the store's own
@@ -95,6 +97,7 @@ export async function baselineOperation(caller: Caller): Promise<Operation> {
   const policy = buildSessionPolicy({ requested: undefined, ceiling: entitlement.ceiling });
   const identity = sourceIdentity(caller);
   const limits = vendLimits(callerId(caller), entitlement, config().rateLimits);
+  const sessionStore = new DynamoSessionStore(dynamoDocuments, tables.requests);
   let n = 0;
   return async () => {
     n += 1;
@@ -166,5 +169,20 @@ export async function baselineOperation(caller: Caller): Promise<Operation> {
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
+    // The live-session record revocation works from (issue 15): vend cannot hand credentials out
+    // without it, so it is one of the calls a vend cannot avoid. Written by the store itself, so
+    // the item has vend's shape and condition.
+    await sessionStore.put({
+      auditId,
+      caller: actorOf(caller),
+      entitlement: entitlement.id,
+      roleArn: entitlement.roleArn,
+      assumedRoleArn: out.AssumedRoleUser?.Arn ?? '',
+      sourceIdentity: identity,
+      accessKeyId,
+      issuedAt: new Date().toISOString(),
+      expiresAt: out.Credentials?.Expiration?.toISOString() ?? new Date().toISOString(),
+      delivery: 'keys',
+    });
   };
 }
