@@ -1,14 +1,7 @@
-/**
- * `POST /v1/service/credentials` (SigV4, services) and `POST /v1/credentials` (OIDC JWT, people):
- * vend credentials for an entitlement; `POST /v1/console` (people): the same vend, answered as an
- * AWS console sign-in URL. Wiring only: the rules are in lib/usecases/vend-credentials.ts and
- * lib/usecases/console.ts.
- */
-import type { AuditRequestContext } from '../lib/domain/audit';
 import { callerFromEvent, callerId } from '../lib/domain/caller';
 import { UnauthenticatedError } from '../lib/domain/errors';
 import type { Caller } from '../lib/domain/types';
-import { type HttpApiEvent, jsonObjectBody, routeParams, withHttp } from '../lib/http';
+import { type HttpApiEvent, jsonObjectBody, requestFacts, routeParams, withHttp } from '../lib/http';
 import { vendConsole } from '../lib/usecases/console';
 import { recordVendRefusal, vendCredentials } from '../lib/usecases/vend-credentials';
 import { consoleDeps, vendDeps } from '../lib/wiring/vend';
@@ -27,14 +20,6 @@ function callerFor(event: HttpApiEvent): Caller {
     );
   }
   return caller;
-}
-
-function requestFacts(event: HttpApiEvent): AuditRequestContext {
-  return {
-    requestId: event.requestContext.requestId,
-    sourceIp: event.requestContext.http.sourceIp,
-    userAgent: event.requestContext.http.userAgent,
-  };
 }
 
 export const handler = withHttp(

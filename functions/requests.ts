@@ -1,19 +1,11 @@
-/**
- * The request routes (OIDC JWT, people): `POST /v1/requests`, `GET /v1/requests`,
- * `GET /v1/requests/{id}`, `POST /v1/requests/{id}/approve|deny|cancel`, `POST /v1/requests/{id}/credentials`,
- * `POST /v1/requests/{id}/console` (a console sign-in URL inside the grant),
- * and the break-glass reviews: `GET /v1/reviews`, `POST /v1/reviews/{id}/sign-off`.
- * Wiring only: lib/usecases/requests.ts decides.
- */
-import type { AuditRequestContext } from '../lib/domain/audit';
-import { callerFromEvent, callerId } from '../lib/domain/caller';
-import { NotFoundError, UnauthenticatedError } from '../lib/domain/errors';
-import type { Caller } from '../lib/domain/types';
+import { callerId } from '../lib/domain/caller';
+import { NotFoundError } from '../lib/domain/errors';
 import {
-  type HttpApiEvent,
   type HttpResult,
   jsonObjectBody,
   param,
+  personFrom,
+  requestFacts,
   routeParams,
   withHttp,
 } from '../lib/http';
@@ -54,20 +46,6 @@ const params = {
   // A review's id is its break-glass request's id.
   'POST /v1/reviews/{id}/sign-off': routeParams({ path: { id: param.id('review') } }),
 };
-
-function personFrom(event: HttpApiEvent): Caller {
-  const caller = callerFromEvent(event);
-  if (caller.kind !== 'person') throw new UnauthenticatedError('this route takes an OIDC token');
-  return caller;
-}
-
-function requestFacts(event: HttpApiEvent): AuditRequestContext {
-  return {
-    requestId: event.requestContext.requestId,
-    sourceIp: event.requestContext.http.sourceIp,
-    userAgent: event.requestContext.http.userAgent,
-  };
-}
 
 export const handler = withHttp(
   async ({ event, body: parsed, annotate }): Promise<HttpResult> => {

@@ -1,17 +1,11 @@
-/**
- * Live sessions (OIDC JWT, people): `GET /v1/sessions?all=`, `POST /v1/sessions/{auditId}/revoke`
- * (one session) and `POST /v1/sessions/revoke` (every live session of one caller). Wiring only:
- * lib/usecases/sessions.ts decides.
- */
-import type { AuditRequestContext } from '../lib/domain/audit';
-import { callerFromEvent, callerId } from '../lib/domain/caller';
-import { NotFoundError, UnauthenticatedError } from '../lib/domain/errors';
-import type { Caller } from '../lib/domain/types';
+import { callerId } from '../lib/domain/caller';
+import { NotFoundError } from '../lib/domain/errors';
 import {
-  type HttpApiEvent,
   type HttpResult,
   jsonObjectBody,
   param,
+  personFrom,
+  requestFacts,
   routeParams,
   withHttp,
 } from '../lib/http';
@@ -28,20 +22,6 @@ const params = {
   'POST /v1/sessions/{auditId}/revoke': routeParams({ path: { auditId: param.id('audit') } }),
   'POST /v1/sessions/revoke': routeParams({}),
 };
-
-function personFrom(event: HttpApiEvent): Caller {
-  const caller = callerFromEvent(event);
-  if (caller.kind !== 'person') throw new UnauthenticatedError('this route takes an OIDC token');
-  return caller;
-}
-
-function requestFacts(event: HttpApiEvent): AuditRequestContext {
-  return {
-    requestId: event.requestContext.requestId,
-    sourceIp: event.requestContext.http.sourceIp,
-    userAgent: event.requestContext.http.userAgent,
-  };
-}
 
 export const handler = withHttp(
   async ({ event, body: parsed, annotate }): Promise<HttpResult> => {

@@ -8,7 +8,7 @@
  */
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { NotFoundError } from '../lib/domain/errors';
-import { type HttpApiEvent, routeParams, withHttp } from '../lib/http';
+import { type HttpApiEvent, requestFacts, routeParams, withHttp } from '../lib/http';
 import { type SlackHttpRequest, slackCommand, slackInteraction } from '../lib/usecases/slack';
 import { slackDeps } from '../lib/wiring/requests';
 
@@ -20,11 +20,7 @@ const chain = withHttp(
     const request: SlackHttpRequest = {
       ...original,
       headers: event.headers ?? {},
-      context: {
-        requestId: event.requestContext.requestId,
-        sourceIp: event.requestContext.http.sourceIp,
-        userAgent: event.requestContext.http.userAgent,
-      },
+      context: requestFacts(event),
     };
     const deps = slackDeps();
     const answer =

@@ -36,6 +36,7 @@ import {
 import { compileRouteParams, type RouteParamTable } from './params';
 import type { BodyValidator } from './validate';
 
+export { personFrom, requestFacts } from './event-facts';
 export { DEFAULT_BODY_LIMIT_BYTES, type HttpResult } from './middlewares';
 export {
   type CompiledRouteParams,
