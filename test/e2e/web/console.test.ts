@@ -491,6 +491,8 @@ describe('the web console in Chromium', () => {
   it("signs out when the token's lifetime is over and offers to sign in again", async () => {
     const carol2 = await signIn('carol', { fakeClock: true });
     await goTo(carol2, 'Approvals');
+    // The page's own first load must be over before counting, or its answer lands after the count.
+    await carol2.page.waitForLoadState('networkidle');
     const calls = carol2.urls.length;
 
     await carol2.page.clock.fastForward('01:00:00');
